@@ -1,0 +1,47 @@
+"""What the model sees for a turn: who it is talking to, and the conversation so far."""
+
+from __future__ import annotations
+
+from webapp.accounts.models import PatientProfile
+from webapp.chat.models import Author, Message, Turn
+
+SYSTEM_PROMPT = """You are Continuum, a clinical assistant that supports a patient's care team between visits. \
+You do not replace their clinicians: you listen, ask what a good clinician would ask before advising, \
+explain clearly, and say when the patient should see someone. Never diagnose with certainty or prescribe. \
+If anything sounds like an emergency, tell the patient to call {emergency_number} now. \
+Keep replies short and plain. Reply in the patient's language ({language})."""
+
+
+def build_messages(turn: Turn, max_chars: int) -> list[dict]:
+    """System prompt plus the newest messages up to the one this turn answers, within a character budget."""
+    conversation = turn.conversation
+    profile = PatientProfile.objects.filter(user_id=conversation.patient_id).first()
+    system = SYSTEM_PROMPT.format(
+        emergency_number=profile.emergency_number if profile else "your local emergency number",
+        language=profile.language if profile else "en",
+    )
+    history: list[dict] = []
+    used = 0
+    rows = (
+        Message.objects.filter(conversation=conversation, id__lte=turn.message_id)
+        .exclude(author=Author.SYSTEM)
+        .order_by("-id")
+        .values_list("author", "text")
+    )
+    for author, text in rows.iterator(chunk_size=50):
+        if used + len(text) > max_chars and history:
+            break
+        role = "user" if author == Author.PATIENT else "assistant"
+        history.append({"role": role, "content": text[:max_chars]})
+        used += len(text)
+    history.reverse()
+    # Merge consecutive messages of one side (a flood coalesced into one turn).
+    merged: list[dict] = []
+    for item in history:
+        if merged and merged[-1]["role"] == item["role"]:
+            merged[-1]["content"] += "\n\n" + item["content"]
+        else:
+            merged.append(dict(item))
+    while merged and merged[0]["role"] != "user":
+        merged.pop(0)
+    return [{"role": "system", "content": system}, *merged]

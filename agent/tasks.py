@@ -1,0 +1,35 @@
+"""Celery tasks that run agent turns. Thin: take ids, delegate, retry.
+
+Tasks are acknowledged late and rejected (requeued) if their worker dies
+(settings: CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST). The
+database turn row, not the broker, is the record of what still needs an
+answer: reconcile_turns re-enqueues anything the queue lost.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from webapp.actions.turns import TurnBusy, do_reconcile_turns
+
+
+@shared_task(bind=True, name="agent.tasks.run_turn", max_retries=None)
+def run_turn(self, turn_id: int) -> None:
+    from agent.turn import run_turn as run
+
+    try:
+        run(turn_id)
+    except TurnBusy as exc:
+        raise self.retry(countdown=2, exc=exc) from exc
+
+
+@shared_task(name="agent.tasks.reconcile_turns")
+def reconcile_turns() -> list[int]:
+    return do_reconcile_turns()
+
+
+@worker_ready.connect
+def reconcile_on_start(**_) -> None:
+    """A worker that starts after a crash picks up what its predecessor left."""
+    reconcile_turns.delay()

@@ -1,0 +1,1 @@
+"""Uploads and what the machine reads from them (OCR, imaging, DICOM)."""

@@ -1,0 +1,153 @@
+// The chat page: one websocket per tab, resumable by last-seen message id.
+// Text is always inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+  const root = document.getElementById("chat");
+  if (!root) return;
+  const list = document.getElementById("messages");
+  const statusLine = document.getElementById("status");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const counter = document.getElementById("counter");
+  const maxChars = parseInt(root.dataset.maxChars, 10);
+  let lastId = parseInt(root.dataset.lastId, 10) || 0;
+  let socket = null;
+  let retryMs = 500;
+  let stopped = false;
+  const outbox = new Map(); // client_id -> text, until the server acknowledges it
+
+  function setStatus(text, kind) {
+    statusLine.textContent = text || "";
+    statusLine.className = "status" + (kind ? " " + kind : "");
+  }
+
+  function scrollDown() { list.scrollTop = list.scrollHeight; window.scrollTo(0, document.body.scrollHeight); }
+
+  function addItem(cls, text, attrs) {
+    const li = document.createElement("li");
+    li.className = "message " + cls;
+    const span = document.createElement("span");
+    span.className = "text";
+    span.textContent = text;
+    li.appendChild(span);
+    for (const [k, v] of Object.entries(attrs || {})) li.dataset[k] = v;
+    list.appendChild(li);
+    scrollDown();
+    return li;
+  }
+
+  function streamingItem(turn, create) {
+    let li = list.querySelector('li.streaming[data-turn="' + turn + '"]');
+    if (!li && create) li = addItem("agent streaming", "", { turn: String(turn) });
+    return li;
+  }
+
+  function onMessage(m) {
+    lastId = Math.max(lastId, m.id);
+    if (list.querySelector('li[data-id="' + m.id + '"]')) return;
+    if (m.turn) { const s = streamingItem(m.turn, false); if (s) s.remove(); setStatus(""); }
+    if (m.client_id) {
+      const mine = list.querySelector('li.pending[data-client-id="' + CSS.escape(m.client_id) + '"]');
+      if (mine) { mine.classList.remove("pending"); mine.dataset.id = m.id; return; }
+    }
+    const attrs = { id: String(m.id) };
+    if (m.client_id) attrs.clientId = m.client_id;
+    addItem(m.author, m.text, attrs);
+  }
+
+  function onDelta(e) {
+    const li = streamingItem(e.turn, true);
+    const span = li.querySelector(".text");
+    const have = span.textContent.length;
+    if (e.offset > have) { resume(); return; } // a gap: ask for the saved text
+    span.textContent += e.text.slice(have - e.offset);
+    setStatus("");
+    scrollDown();
+  }
+
+  function onTurn(e) {
+    if (e.delayed) setStatus("Your message is saved and will be answered as soon as the assistant is available again.", "warn");
+    if (e.status === "running" && e.text) {
+      const li = streamingItem(e.turn, true);
+      const span = li.querySelector(".text");
+      if (e.text.length > span.textContent.length) span.textContent = e.text;
+    }
+  }
+
+  function handle(e) {
+    switch (e.type) {
+      case "message": onMessage(e); break;
+      case "ack": {
+        outbox.delete(e.client_id);
+        const li = list.querySelector('li.pending[data-client-id="' + CSS.escape(e.client_id) + '"]');
+        if (li) { li.classList.remove("pending"); li.dataset.id = e.message_id; }
+        lastId = Math.max(lastId, e.message_id);
+        break;
+      }
+      case "turn.delta": onDelta(e); break;
+      case "turn": onTurn(e); break;
+      case "turn.restart": { const s = streamingItem(e.turn, false); if (s) s.remove(); break; }
+      case "turn.delayed": setStatus(e.text, "warn"); break;
+      case "notice": setStatus(e.message, "warn"); break;
+      case "error": {
+        setStatus(e.message, "error");
+        if (e.client_id) {
+          outbox.delete(e.client_id);
+          const li = list.querySelector('li.pending[data-client-id="' + CSS.escape(e.client_id) + '"]');
+          if (li) li.remove();
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+
+  function resume() {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "resume", after: lastId }));
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    socket.onopen = function () {
+      retryMs = 500;
+      root.dataset.connected = "true";
+      setStatus("");
+      resume();
+      for (const [clientId, text] of outbox) socket.send(JSON.stringify({ type: "send", text: text, client_id: clientId }));
+    };
+    socket.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
+    socket.onclose = function (ev) {
+      root.dataset.connected = "false";
+      if (ev.code === 4401) { setStatus("Your session has ended. Please log in again.", "error"); stopped = true; return; }
+      if (ev.code === 4403) { setStatus("You cannot open this conversation.", "error"); stopped = true; return; }
+      if (stopped) return;
+      setStatus("Reconnecting…", "warn");
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 5000);
+    };
+  }
+
+  if (form) {
+    input.addEventListener("input", function () {
+      const n = input.value.length;
+      counter.textContent = n > maxChars * 0.9 ? n + " / " + maxChars + " characters" : "";
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+    });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const text = input.value;
+      if (!text.trim()) { setStatus("The message is empty.", "error"); return; }
+      const clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+      outbox.set(clientId, text);
+      addItem("patient pending", text, { clientId: clientId });
+      input.value = "";
+      counter.textContent = "";
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "send", text: text, client_id: clientId }));
+    });
+  }
+  setInterval(function () { if (socket && socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}'); }, 20000);
+  connect();
+})();

@@ -1,0 +1,1 @@
+"""State changes. Each do_* applies one change atomically and emits its events after commit."""

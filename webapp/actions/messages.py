@@ -1,0 +1,94 @@
+"""A patient's message: stored first, then checked, then answered by a queued turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.accounts.models import User
+from webapp.actions.events import enqueue_turn, send_event_on_commit
+from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
+
+
+class EmptyMessage(ValueError):
+    """A message with no text: there is nothing to store."""
+
+
+def too_long_reply(limit: int) -> str:
+    return (
+        f"Your message is longer than {limit} characters, so I have saved it but not answered it. "
+        "Could you send the most important part in a shorter message?"
+    )
+
+
+@dataclass
+class SendResult:
+    message: Message
+    created: bool
+    # Warnings for the sender: ("too_long", text) or ("rate_limited", text).
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def do_send_patient_message(patient: User, conversation: Conversation, text: str, client_id: str = "") -> SendResult:
+    """Store the message before anything else, then queue (or coalesce) the turn that answers it.
+
+    A limit may refuse the agent's turn, never the storing of text.
+    """
+    if not text.strip():
+        raise EmptyMessage("The message is empty.")
+    if conversation.patient_id != patient.pk:
+        raise PermissionError("patients write only in their own conversation")
+    client_id = client_id[:64]
+    if client_id:
+        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+        if existing:
+            return SendResult(existing, created=False)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(conversation=conversation, author=Author.PATIENT, sender=patient,
+                                             text=text, client_id=client_id)
+    except IntegrityError:  # the same frame raced in twice
+        return SendResult(Message.objects.get(conversation=conversation, client_id=client_id), created=False)
+    send_event_on_commit(conversation.group_name, message.as_event())
+
+    # Seam for the harness issue: the deterministic red-flag check runs here,
+    # synchronously, on every stored message (oversized and flooded ones too),
+    # before any turn is queued.
+
+    result = SendResult(message, created=True)
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        reply = too_long_reply(limit)
+        with transaction.atomic():
+            notice = Message.objects.create(conversation=conversation, author=Author.SYSTEM, text=reply)
+        send_event_on_commit(conversation.group_name, notice.as_event())
+        result.notices.append(("too_long", reply))
+        return result
+
+    window = timezone.now() - timedelta(seconds=settings.CHAT_RATE_LIMIT_WINDOW_SECONDS)
+    recent = Message.objects.filter(conversation=conversation, author=Author.PATIENT, created_at__gte=window).count()
+    if recent > settings.CHAT_RATE_LIMIT_MESSAGES:
+        result.notices.append((
+            "rate_limited",
+            "You are sending messages quickly. They are all saved and will be answered together.",
+        ))
+    do_queue_turn(conversation, message)
+    return result
+
+
+def do_queue_turn(conversation: Conversation, message: Message) -> Turn:
+    """One pending turn per conversation: a new message joins it rather than starting another."""
+    with transaction.atomic():
+        turn = Turn.objects.select_for_update().filter(conversation=conversation, status=TurnStatus.PENDING).first()
+        now = timezone.now()
+        if turn is not None:
+            turn.message = message
+            turn.save(update_fields=["message"])
+            return turn  # already queued; the worker reads the newest message when it runs
+        turn = Turn.objects.create(conversation=conversation, message=message, enqueued_at=now, next_attempt_at=now)
+        transaction.on_commit(lambda: enqueue_turn(turn.id))
+    return turn

@@ -1,0 +1,174 @@
+"""The life of an agent turn: claimed, streamed, completed, deferred or failed, and reconciled.
+
+A turn may be run more than once (a worker died, the broker redelivered, the
+reconciler re-enqueued): claiming is atomic and completion stores the reply
+once, so running a turn twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webapp.actions.events import enqueue_turn, send_event, send_event_on_commit
+from webapp.chat.models import Author, Message, Turn, TurnStatus
+
+log = logging.getLogger(__name__)
+
+DELAY_NOTICE = "Your message is saved and will be answered as soon as the assistant is available again."
+
+
+class TurnBusy(Exception):
+    """Another turn of the same conversation is running; try again shortly."""
+
+
+def _stale_before() -> timezone.datetime:
+    return timezone.now() - timedelta(seconds=settings.TURN_STALL_SECONDS)
+
+
+def do_claim_turn(turn_id: int) -> Turn | None:
+    """Mark the turn running for this worker. None if there is nothing to do (done, failed, or held)."""
+    with transaction.atomic():
+        turn = Turn.objects.select_for_update().select_related("conversation").filter(id=turn_id).first()
+        if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
+            return None
+        now = timezone.now()
+        if turn.status == TurnStatus.RUNNING and turn.heartbeat_at and turn.heartbeat_at > _stale_before():
+            raise TurnBusy(f"turn {turn_id} is running elsewhere")
+        if turn.status == TurnStatus.PENDING and turn.next_attempt_at and turn.next_attempt_at > now:
+            return None  # deferred; its own scheduled task or the reconciler will bring it back
+        other_running = (
+            Turn.objects.filter(conversation=turn.conversation, status=TurnStatus.RUNNING,
+                                heartbeat_at__gt=_stale_before()).exclude(id=turn.id).exists()
+        )
+        if other_running:
+            raise TurnBusy(f"conversation of turn {turn_id} has a turn running")
+        restarted = bool(turn.partial_text) or turn.attempts > 0
+        turn.status = TurnStatus.RUNNING
+        turn.attempts += 1
+        turn.partial_text = ""
+        turn.started_at = turn.started_at or now
+        turn.heartbeat_at = now
+        turn.save(update_fields=["status", "attempts", "partial_text", "started_at", "heartbeat_at"])
+        if restarted:
+            # Tabs drop whatever they showed of an earlier attempt.
+            send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})
+    return turn
+
+
+def record_turn_progress(turn: Turn, text: str, delta: str) -> None:
+    """Save the streamed text so far, then tell the tabs. Saving first lets a tab that
+    joins mid-stream take the saved text and every delta after it without a gap."""
+    now = timezone.now()
+    Turn.objects.filter(id=turn.id, status=TurnStatus.RUNNING).update(partial_text=text, heartbeat_at=now)
+    if delta:
+        send_event(turn.conversation.group_name,
+                   {"type": "turn.delta", "turn": turn.id, "offset": len(text) - len(delta), "text": delta})
+
+
+def record_heartbeat(turn_id: int) -> None:
+    Turn.objects.filter(id=turn_id, status=TurnStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def do_complete_turn(turn: Turn, text: str, reasoning: str) -> Message | None:
+    """Store the reply once and close the turn. None if another attempt already did."""
+    with transaction.atomic():
+        locked = Turn.objects.select_for_update().get(id=turn.id)
+        if locked.status == TurnStatus.DONE:
+            return None
+        reply = Message.objects.create(conversation_id=turn.conversation_id, author=Author.AGENT, text=text,
+                                       reasoning=reasoning, turn=locked)
+        locked.status = TurnStatus.DONE
+        locked.partial_text = ""
+        locked.finished_at = timezone.now()
+        locked.last_error = ""
+        locked.save(update_fields=["status", "partial_text", "finished_at", "last_error"])
+        send_event_on_commit(turn.conversation.group_name, reply.as_event())
+    return reply
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff, capped: 2, 4, 8 ... TURN_RETRY_MAX_SECONDS."""
+    return float(min(settings.TURN_RETRY_MAX_SECONDS, 2 ** max(1, attempts)))
+
+
+def do_defer_turn(turn: Turn, error: str) -> None:
+    """The model could not answer now: keep the turn pending, tell the patient once, retry later."""
+    with transaction.atomic():
+        locked = Turn.objects.select_for_update().get(id=turn.id)
+        if locked.status != TurnStatus.RUNNING:
+            return
+        if locked.attempts >= settings.TURN_MAX_ATTEMPTS:
+            _fail(locked, error)
+            return
+        if Turn.objects.filter(conversation_id=locked.conversation_id, status=TurnStatus.PENDING).exists():
+            # Newer messages are already waiting: fold this turn into that one.
+            _fail(locked, error, superseded=True)
+            return
+        delay = retry_delay(locked.attempts)
+        now = timezone.now()
+        locked.status = TurnStatus.PENDING
+        locked.last_error = error[:2000]
+        locked.next_attempt_at = now + timedelta(seconds=delay)
+        locked.enqueued_at = now
+        first_notice = not locked.patient_told_delay
+        locked.patient_told_delay = True
+        locked.save()
+        group = turn.conversation.group_name
+        send_event_on_commit(group, {"type": "turn.restart", "turn": locked.id})
+        send_event_on_commit(group, {"type": "turn.delayed", "turn": locked.id, "text": DELAY_NOTICE,
+                                     "first": first_notice})
+        transaction.on_commit(lambda: enqueue_turn(locked.id, countdown=delay))
+
+
+def _fail(turn: Turn, error: str, superseded: bool = False) -> None:
+    turn.status = TurnStatus.FAILED
+    turn.last_error = ("superseded by a newer turn: " if superseded else "") + error[:2000]
+    turn.finished_at = timezone.now()
+    turn.partial_text = ""
+    turn.save()
+    send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})
+    if not superseded:
+        log.error("turn %s failed after %s attempts: %s", turn.id, turn.attempts, error)
+
+
+def do_reconcile_turns() -> list[int]:
+    """Re-enqueue turns the queue has lost track of. Returns the ids re-enqueued.
+
+    - running, but no heartbeat for TURN_STALL_SECONDS: its worker died; back to pending.
+    - pending and due, but enqueued more than TURN_STALL_SECONDS ago: the broker lost it
+      (or it is still waiting behind a busy worker; a duplicate is harmless).
+    """
+    stale = _stale_before()
+    now = timezone.now()
+    requeued: list[int] = []
+    with transaction.atomic():
+        dead = Turn.objects.select_for_update().filter(status=TurnStatus.RUNNING, heartbeat_at__lt=stale)
+        for turn in dead:
+            if Turn.objects.filter(conversation_id=turn.conversation_id, status=TurnStatus.PENDING).exists():
+                _fail(turn, "worker lost", superseded=True)  # a newer pending turn will answer everything
+                continue
+            turn.status = TurnStatus.PENDING
+            turn.last_error = "worker lost"
+            turn.next_attempt_at = now
+            turn.enqueued_at = now
+            turn.save(update_fields=["status", "last_error", "next_attempt_at", "enqueued_at"])
+            requeued.append(turn.id)
+        lost = Turn.objects.select_for_update().filter(
+            Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True),
+            status=TurnStatus.PENDING,
+        ).filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        for turn in lost:
+            turn.enqueued_at = now
+            turn.save(update_fields=["enqueued_at"])
+            requeued.append(turn.id)
+    for turn_id in requeued:
+        enqueue_turn(turn_id)
+    if requeued:
+        log.info("reconciler re-enqueued turns %s", requeued)
+    return requeued

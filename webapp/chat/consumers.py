@@ -1,0 +1,123 @@
+"""The chat websocket. Thin: check who is speaking and where, validate the frame,
+call one action, answer. Events for the conversation arrive through its group."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.http import Http404
+
+from webapp.accounts.access import get_conversation_for_user
+from webapp.actions.messages import EmptyMessage, do_send_patient_message
+from webapp.chat.frames import BadFrame, ResumeFrame, SendFrame, parse_frame
+from webapp.chat.models import Message, Turn, TurnStatus
+
+log = logging.getLogger(__name__)
+
+BACKLOG_LIMIT = 500
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    conversation = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        try:
+            self.conversation = await database_sync_to_async(get_conversation_for_user)(
+                user, self.scope["url_route"]["kwargs"]["conversation_id"]
+            )
+        except Http404:
+            await self.close(code=4403)
+            return
+        await self.channel_layer.group_add(self.conversation.group_name, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            try:
+                await self.channel_layer.group_discard(self.conversation.group_name, self.channel_name)
+            except Exception:
+                log.debug("group_discard failed", exc_info=True)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.error("bad_frame", "Frames must be JSON text.")
+            return
+        if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
+            await self.error("frame_too_large", f"Frames are limited to {settings.CHAT_MAX_FRAME_BYTES} bytes.")
+            return
+        try:
+            frame = parse_frame(text_data)
+        except BadFrame as exc:
+            await self.error("bad_frame", f"Malformed frame ({exc}).")
+            return
+        if isinstance(frame, SendFrame):
+            await self.send_message(frame)
+        elif isinstance(frame, ResumeFrame):
+            await self.resume(frame.after)
+        else:
+            await self.send_json({"type": "pong"})
+
+    async def send_message(self, frame: SendFrame) -> None:
+        user = self.scope["user"]
+        if not await database_sync_to_async(_session_is_live)(self.scope, user.pk):
+            await self.error("session_expired", "Your session has ended. Please log in again.")
+            await self.close(code=4401)
+            return
+        if self.conversation.patient_id != user.pk:
+            await self.error("forbidden", "Only the patient writes in this conversation here.")
+            return
+        try:
+            result = await database_sync_to_async(do_send_patient_message)(
+                user, self.conversation, frame.text, frame.client_id
+            )
+        except EmptyMessage:
+            await self.error("empty", "The message is empty.", client_id=frame.client_id)
+            return
+        await self.send_json({"type": "ack", "client_id": frame.client_id, "message_id": result.message.id,
+                              "duplicate": not result.created})
+        for code, text in result.notices:
+            await self.send_json({"type": "notice", "code": code, "message": text, "client_id": frame.client_id})
+
+    async def resume(self, after: int) -> None:
+        """Everything the tab missed since message ``after``, then the turn in progress."""
+        messages, turn = await database_sync_to_async(_backlog)(self.conversation.id, after)
+        for message in messages:
+            await self.send_json(message.as_event())
+        if turn is not None:
+            await self.send_json(turn.as_event())
+        await self.send_json({"type": "resumed", "last_id": messages[-1].id if messages else after})
+
+    async def conversation_event(self, event: dict) -> None:
+        await self.send_json(event["event"])
+
+    async def error(self, code: str, message: str, **extra) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+def _session_is_live(scope: dict, user_id: int) -> bool:
+    """The session may have timed out or been logged out since the socket opened."""
+    session_key = getattr(scope.get("session"), "session_key", None)
+    if not session_key:
+        return False
+    store = SessionStore(session_key=session_key)
+    data = store.load()  # an expired or deleted session loads as empty
+    return str(data.get(SESSION_KEY)) == str(user_id) and BACKEND_SESSION_KEY in data
+
+
+def _backlog(conversation_id: int, after: int) -> tuple[list[Message], Turn | None]:
+    messages = list(Message.objects.filter(conversation_id=conversation_id, id__gt=after).order_by("id")[:BACKLOG_LIMIT])
+    turn = (
+        Turn.objects.filter(conversation_id=conversation_id, status__in=[TurnStatus.RUNNING, TurnStatus.PENDING])
+        .order_by("-id")
+        .first()
+    )
+    return messages, turn

@@ -1,0 +1,75 @@
+"""Chat pages. The page renders the history; chat.js streams the rest over the websocket."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from webapp.accounts.access import get_conversation_for_user
+from webapp.accounts.models import Role, User
+from webapp.chat.models import Conversation
+
+HISTORY_LIMIT = 200
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    if user.role == Role.PATIENT:
+        return redirect("chat")
+    if user.role == Role.CLINICIAN:
+        return redirect("patients")
+    if user.role == Role.ADMIN:
+        return redirect("admin:index")
+    return render(request, "chat/no_pages.html")
+
+
+@require_GET
+@login_required
+def chat(request: HttpRequest) -> HttpResponse:
+    """The patient's own conversation."""
+    if request.user.role != Role.PATIENT:
+        raise PermissionDenied("Only patients have a conversation of their own.")
+    conversation = Conversation.objects.get(patient=request.user)
+    return _render_conversation(request, conversation, can_write=True)
+
+
+@require_GET
+@login_required
+def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
+    """A conversation seen by its patient or by a clinician on their care team (404 for anyone else)."""
+    convo = get_conversation_for_user(request.user, conversation_id)
+    if convo.patient_id == request.user.pk:
+        return redirect("chat")
+    return _render_conversation(request, convo, can_write=False)
+
+
+@require_GET
+@login_required
+def patients(request: HttpRequest) -> HttpResponse:
+    if request.user.role != Role.CLINICIAN:
+        raise PermissionDenied("Only clinicians have a patient list.")
+    rows = (
+        Conversation.objects.filter(patient__care_team__clinician=request.user)
+        .select_related("patient")
+        .order_by("patient__last_name", "patient__username")
+    )
+    return render(request, "chat/patients.html", {"conversations": rows})
+
+
+def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool) -> HttpResponse:
+    recent = list(convo.messages.order_by("-id")[:HISTORY_LIMIT])
+    recent.reverse()
+    return render(request, "chat/chat.html", {
+        "conversation": convo,
+        "history": recent,
+        "last_id": recent[-1].id if recent else 0,
+        "can_write": can_write,
+        "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+        "emergency_number": getattr(getattr(convo.patient, "patient_profile", None), "emergency_number", "112"),
+    })

@@ -1,0 +1,267 @@
+"""Continuum's one settings module.
+
+Every production switch is read from an environment variable with an embedded
+default that runs on one machine. docs/settings.md lists them all; keep the two
+in step (tests/test_settings_documented.py checks it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Every name read here, for the documentation check.
+ENV_NAMES: set[str] = set()
+
+
+def envstr(name: str, default: str) -> str:
+    ENV_NAMES.add(name)
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    ENV_NAMES.add(name)
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value in ("True", "true", "1"):
+        return True
+    if value in ("False", "false", "0"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be True or False, not {value!r}")
+
+
+def envint(name: str, default: int) -> int:
+    ENV_NAMES.add(name)
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def envfloat(name: str, default: float) -> float:
+    ENV_NAMES.add(name)
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+def envsecret(name: str, default: str) -> str:
+    """A secret from NAME, or from the file that NAME_FILE points to."""
+    ENV_NAMES.add(name)
+    ENV_NAMES.add(name + "_FILE")
+    path = os.environ.get(name + "_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+# Where the embedded mode keeps its database, mail, logs and service data.
+VAR_DIR = Path(envstr("CONTINUUM_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envsecret("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and envbool("CONTINUUM_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set")
+    # Embedded default: a per-installation key kept beside the database.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = envstr("SITE_URL", "http://localhost:8000")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "webapp.accounts",
+    "webapp.chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+ASGI_APPLICATION = "webapp.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in var/ unless DATABASE_URL names PostgreSQL.
+DATABASE_URL = envstr("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "continuum.sqlite3",
+            # The web server and the worker write from separate processes:
+            # WAL plus IMMEDIATE transactions make them queue instead of failing.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests give the live processes a file they can share, not :memory:.
+    DATABASES["default"]["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis carries the Celery queue and the channel layer. The run command
+# starts a private one at this address when REDIS_URL is not set.
+REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6390/0")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ACKS_LATE = True  # a task is acknowledged only once it has run...
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and requeued if its worker dies
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "turns"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("BROKER_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# The core model: any OpenAI-compatible server. With MODEL_BASE_URL unset the
+# run command starts llama.cpp's server on LOCAL_MODEL_PORT with LOCAL_MODEL.
+LOCAL_MODEL = envstr("LOCAL_MODEL", "default")
+LOCAL_MODEL_PORT = envint("LOCAL_MODEL_PORT", 8011)
+MODEL_BASE_URL = envstr("MODEL_BASE_URL", f"http://127.0.0.1:{LOCAL_MODEL_PORT}/v1")
+MODEL_NAME = envstr("MODEL_NAME", "continuum-local")
+MODEL_API_KEY = envsecret("MODEL_API_KEY", "not-needed")
+MODEL_TIMEOUT_SECONDS = envfloat("MODEL_TIMEOUT_SECONDS", 120.0)
+MODEL_CONNECT_TIMEOUT_SECONDS = envfloat("MODEL_CONNECT_TIMEOUT_SECONDS", 5.0)
+MODEL_MAX_RETRIES = envint("MODEL_MAX_RETRIES", 2)
+MODEL_MAX_TOKENS = envint("MODEL_MAX_TOKENS", 512)
+MODEL_TEMPERATURE = envfloat("MODEL_TEMPERATURE", 0.3)
+MODEL_CONTEXT_CHARS = envint("MODEL_CONTEXT_CHARS", 6000)
+
+# Chat limits. A message over the limit is stored in full and answered with a
+# request to shorten it; a flood is stored and coalesced into one turn.
+CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 4000)
+CHAT_MAX_FRAME_BYTES = envint("CHAT_MAX_FRAME_BYTES", 65536)
+CHAT_RATE_LIMIT_MESSAGES = envint("CHAT_RATE_LIMIT_MESSAGES", 6)
+CHAT_RATE_LIMIT_WINDOW_SECONDS = envint("CHAT_RATE_LIMIT_WINDOW_SECONDS", 30)
+
+# Durable turns: a running turn whose heartbeat is older than this is
+# presumed dead; a pending one not picked up for this long is re-enqueued.
+TURN_STALL_SECONDS = envint("TURN_STALL_SECONDS", 60)
+TURN_RETRY_MAX_SECONDS = envint("TURN_RETRY_MAX_SECONDS", 60)
+TURN_MAX_ATTEMPTS = envint("TURN_MAX_ATTEMPTS", 200)
+RECONCILE_INTERVAL_SECONDS = envint("RECONCILE_INTERVAL_SECONDS", 10)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-turns": {
+        "task": "agent.tasks.reconcile_turns",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    }
+}
+
+# Sessions: a sliding timeout, renewed by every request.
+SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_SECONDS", 1800)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Mail (password reset). Embedded default: one file per message in var/mail.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = envint("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Continuum <no-reply@localhost>")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True  # serve static/ without a collectstatic step
+
+LOG_LEVEL = envstr("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
