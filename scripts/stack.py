@@ -172,7 +172,8 @@ def create_database(port: int, name: str) -> None:
 
 # --- The model server --------------------------------------------------------
 
-def start_model_server(model_file: Path, port: int, alias: str, log_path: Path, extra: list[str] | None = None) -> Service:
+def start_model_server(model_file: Path, port: int, alias: str, log_path: Path,
+                       extra: list[str] | None = None) -> Service:
     """llama.cpp's OpenAI-compatible server on the CPU: the embedded default model backend."""
     argv = [PYTHON, "-m", "llama_cpp.server", "--model", str(model_file), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),

@@ -150,7 +150,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "continuum.sqlite3",
+            "NAME": envstr("SQLITE_PATH", str(VAR_DIR / "continuum.sqlite3")),
             # The web server and the worker write from separate processes:
             # WAL plus IMMEDIATE transactions make them queue instead of failing.
             "OPTIONS": {

@@ -8,6 +8,8 @@ once, so running a turn twice is harmless.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import timedelta
 
 from django.conf import settings
@@ -54,7 +56,8 @@ def do_claim_turn(turn_id: int) -> Turn | None:
         turn.partial_text = ""
         turn.started_at = turn.started_at or now
         turn.heartbeat_at = now
-        turn.save(update_fields=["status", "attempts", "partial_text", "started_at", "heartbeat_at"])
+        turn.claimed_by = f"{socket.gethostname()}:{os.getpid()}"
+        turn.save(update_fields=["status", "attempts", "partial_text", "started_at", "heartbeat_at", "claimed_by"])
         if restarted:
             # Tabs drop whatever they showed of an earlier attempt.
             send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})

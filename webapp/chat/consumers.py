@@ -114,7 +114,8 @@ def _session_is_live(scope: dict, user_id: int) -> bool:
 
 
 def _backlog(conversation_id: int, after: int) -> tuple[list[Message], Turn | None]:
-    messages = list(Message.objects.filter(conversation_id=conversation_id, id__gt=after).order_by("id")[:BACKLOG_LIMIT])
+    rows = Message.objects.filter(conversation_id=conversation_id, id__gt=after).order_by("id")
+    messages = list(rows[:BACKLOG_LIMIT])
     turn = (
         Turn.objects.filter(conversation_id=conversation_id, status__in=[TurnStatus.RUNNING, TurnStatus.PENDING])
         .order_by("-id")

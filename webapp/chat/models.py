@@ -83,6 +83,8 @@ class Turn(models.Model):
     status = models.CharField(max_length=16, choices=TurnStatus.choices, default=TurnStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     partial_text = models.TextField(blank=True, default="")
+    # host:pid of the worker process running the latest attempt, for operators.
+    claimed_by = models.CharField(max_length=128, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
     patient_told_delay = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -26,7 +26,7 @@ CARE_TEAMS = [("carol", "alice"), ("carol", "bob")]  # dave is on no care team
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (password: %s)." % DEMO_PASSWORD
+    help = f"Create the demo users (password: {DEMO_PASSWORD})."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", default=DEMO_PASSWORD)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up everything Continuum needs on this machine. Idempotent; safe to rerun.
+#   scripts/setup.sh          services, virtualenv, packages, default model
+#   scripts/setup.sh --test   also test packages, PostgreSQL, Chromium, the small model
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-}"
+CACHE="${CONTINUUM_CACHE_DIR:-$HOME/.cache/continuum}"
+export CONTINUUM_CACHE_DIR="$CACHE"
+mkdir -p "$CACHE/wheels"
+
+scripts/install_services.sh $mode
+
+PY="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade "pip==26.3"
+
+# llama-cpp-python ships as source only: compile it once (about 7 minutes on
+# 2 cores) and keep the wheel in the cache for every later install.
+if ! ls "$CACHE"/wheels/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+  echo "setup: building llama-cpp-python 0.3.36 (once; about 7 minutes)" >&2
+  .venv/bin/python -m pip wheel -q --no-deps -w "$CACHE/wheels" "llama-cpp-python==0.3.36"
+fi
+
+requirements=requirements.txt
+[[ "$mode" == "--test" ]] && requirements=requirements-test.txt
+.venv/bin/python -m pip install -q --find-links "$CACHE/wheels" -r "$requirements" -c constraints.txt
+
+.venv/bin/python scripts/fetch_model.py "${LOCAL_MODEL:-default}"
+if [[ "$mode" == "--test" ]]; then
+  .venv/bin/python scripts/fetch_model.py small
+  .venv/bin/python scripts/fetch_model.py default
+fi
+echo "setup: done" >&2

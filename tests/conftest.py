@@ -1,0 +1,103 @@
+"""Shared fixtures: the cast, the scripted model, the real model server, live stacks, the browser."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop in the main thread; Django would
+# otherwise refuse database calls from tests that also drive the browser.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from scripts.fetch_model import model_path
+from scripts.stack import Service, free_port, start_model_server
+from tests.support.scripted_model import ScriptedModel
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def cast(db):
+    from tests.support.cast import make_cast
+
+    return make_cast()
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedModel]:
+    server = ScriptedModel().start()
+    yield server
+    server.stop()
+
+
+class ModelServer:
+    """The real llama.cpp server with the small model, stoppable and restartable."""
+
+    def __init__(self, name: str, workdir: Path) -> None:
+        self.file = model_path(name)
+        if not self.file.exists():
+            pytest.fail(f"model {self.file} missing: run scripts/setup.sh --test")
+        self.port = free_port()
+        self.workdir = workdir
+        self.service: Service | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> ModelServer:
+        self.service = start_model_server(self.file, self.port, "continuum-local", self.workdir / "model.log")
+        return self
+
+    def stop(self) -> None:
+        if self.service:
+            self.service.stop()
+
+
+@pytest.fixture(scope="session")
+def real_model(tmp_path_factory) -> Iterator[ModelServer]:
+    """The real CPU model server (Qwen2.5-Coder-0.5B), shared by the session."""
+    server = ModelServer("small", tmp_path_factory.mktemp("model")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_stack_factory(transactional_db):
+    """Start LiveStack(model_url, ...) instances; all stopped after the test."""
+    from tests.support.live import LiveStack
+
+    stacks: list[LiveStack] = []
+
+    def start(model_url: str, worker: bool = True, own_redis: bool = False, **env: str) -> LiveStack:
+        stack = LiveStack(model_url, own_redis=own_redis, extra_env=env)
+        stacks.append(stack)
+        return stack.start(worker=worker)
+
+    yield start
+    for stack in stacks:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium missing: run scripts/setup.sh --test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_context(browser):
+    context = browser.new_context()
+    yield context
+    context.close()

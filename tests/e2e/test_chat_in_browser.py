@@ -1,0 +1,44 @@
+"""A patient chats in a real browser with the real CPU model, over the real stack."""
+
+import pytest
+
+from tests.support.browser import WATCH_STREAM, browser_login, wait_connected
+from tests.support.cast import make_patient
+from webapp.chat.models import Author, Message
+
+pytestmark = pytest.mark.e2e
+
+
+def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_model, live_stack_factory,
+                                                                         browser_context):
+    stack = live_stack_factory(real_model.base_url, MODEL_MAX_TOKENS="80")
+    patient = make_patient()
+    tab1 = browser_context.new_page()
+    browser_login(tab1, stack.base_url, patient.username)
+    tab2 = browser_context.new_page()  # same session, second tab
+    tab2.goto(stack.base_url + "/chat/")
+    for tab in (tab1, tab2):
+        wait_connected(tab)
+        tab.evaluate(WATCH_STREAM)
+
+    tab1.fill("#text", "I have had a dry cough for three days. Should I be worried?")
+    tab1.click("#send")
+    for tab in (tab1, tab2):
+        tab.wait_for_selector("li.message.agent[data-id]", timeout=180_000)
+
+    reply = Message.objects.get(conversation=patient.conversation, author=Author.AGENT)
+    assert reply.text
+    for tab in (tab1, tab2):
+        shown = tab.locator("li.message.agent .text").last.inner_text()
+        assert shown.strip() == reply.text.strip()
+        partials = [e["partial"] for e in tab.evaluate("window.__stream") if e["partial"] and not e["done"]]
+        # Tokens arrived in several steps, each before the reply was complete.
+        assert len(set(partials)) >= 2, partials
+        assert min(len(p) for p in partials) < len(reply.text)
+    # The patient's message shows once in each tab (echoed to tab2 by the server).
+    assert tab2.locator("li.message.patient").count() == 1
+
+    tab1.reload()
+    texts = tab1.locator("li.message .text").all_inner_texts()
+    assert texts[0] == "I have had a dry cough for three days. Should I be worried?"
+    assert texts[1].strip() == reply.text.strip()

@@ -1,0 +1,71 @@
+"""Only the patient and their care team reach a conversation, by page or websocket."""
+
+import asyncio
+
+import pytest
+import websockets
+
+from tests.support.browser import browser_login
+from tests.support.cast import make_clinician, make_patient
+from tests.support.chat_client import ChatSocket, login
+
+pytestmark = pytest.mark.e2e
+
+OPEN_SOCKET = """
+async (path) => await new Promise((resolve) => {
+  const ws = new WebSocket('ws://' + location.host + path);
+  ws.onopen = () => resolve('open');
+  ws.onclose = (e) => resolve('closed');
+})
+"""
+
+
+@pytest.fixture
+def stack(live_stack_factory, scripted_model):
+    return live_stack_factory(scripted_model.base_url, worker=False)
+
+
+def test_another_patient_is_refused_page_and_websocket(stack, browser_context):
+    alice, bob = make_patient(), make_patient()
+    path = f"/chat/{alice.conversation.public_id}/"
+    page = browser_context.new_page()
+    browser_login(page, stack.base_url, bob.username)
+    response = page.goto(stack.base_url + path)
+    assert response.status == 404
+    page.goto(stack.base_url + "/chat/")
+    assert page.evaluate(OPEN_SOCKET, f"/ws{path}") == "closed"
+    assert page.evaluate(OPEN_SOCKET, f"/ws/chat/{bob.conversation.public_id}/") == "open"
+
+
+def test_care_team_clinician_may_watch_and_others_may_not(stack, browser_context):
+    alice = make_patient()
+    carol, dave = make_clinician(patients=(alice,)), make_clinician()
+    path = f"/chat/{alice.conversation.public_id}/"
+    page = browser_context.new_page()
+    browser_login(page, stack.base_url, carol.username, landing="/patients/")
+    page.click(f"a[href='{path}']")
+    assert page.locator(".readonly").is_visible()
+    assert page.evaluate(OPEN_SOCKET, f"/ws{path}") == "open"
+    other = browser_context.browser.new_context().new_page()
+    browser_login(other, stack.base_url, dave.username, landing="/patients/")
+    assert other.goto(stack.base_url + path).status == 404
+    assert other.evaluate(OPEN_SOCKET, f"/ws{path}") == "closed"
+
+
+def test_unauthenticated_and_cross_origin_websockets_are_refused(stack):
+    alice = make_patient()
+    path = f"/ws/chat/{alice.conversation.public_id}/"
+
+    async def attempt(cookies, origin=None):
+        try:
+            socket = await ChatSocket.open(stack.base_url, path, cookies, origin=origin)
+        except websockets.InvalidStatus as exc:
+            return exc.response.status_code
+        await socket.close()
+        return 101
+
+    http = login(stack.base_url, alice.username, "correct-horse-battery")
+    cookies = dict(http.cookies)
+    assert asyncio.run(attempt(None)) == 403
+    assert asyncio.run(attempt(cookies, origin="http://evil.example")) == 403
+    assert asyncio.run(attempt(cookies)) == 101

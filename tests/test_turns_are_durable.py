@@ -1,0 +1,89 @@
+"""Turn rows are the record of what needs an answer: idempotent, deferrable, reconciled."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from agent.model.client import ModelClient, ModelConfig
+from agent.turn import run_turn
+from tests.support.scripted_model import Script
+from webapp.actions.messages import do_send_patient_message
+from webapp.actions.turns import do_claim_turn, do_complete_turn, do_reconcile_turns
+from webapp.chat.models import Author, Message, Turn, TurnStatus
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite_pass]
+
+
+def client_for(server) -> ModelClient:
+    return ModelClient(ModelConfig(base_url=server.base_url, model="scripted", api_key="x", timeout=10,
+                                   connect_timeout=2, max_retries=0, max_tokens=64, temperature=0))
+
+
+def new_turn(patient, text="My knee hurts") -> Turn:
+    do_send_patient_message(patient, patient.conversation, text)
+    return Turn.objects.get(conversation=patient.conversation, status=TurnStatus.PENDING)
+
+
+def test_a_turn_streams_and_stores_its_reply_once(cast, scripted_model):
+    turn = new_turn(cast["alice"])
+    scripted_model.queue(Script(text="How long has it hurt?"))
+    reply = run_turn(turn.id, client_for(scripted_model))
+    assert reply.text == "How long has it hurt?"
+    assert run_turn(turn.id, client_for(scripted_model)) is None  # running it again does nothing
+    assert Message.objects.filter(author=Author.AGENT).count() == 1
+    turn.refresh_from_db()
+    assert turn.status == TurnStatus.DONE and turn.partial_text == ""
+
+
+def test_reasoning_is_stored_apart_and_never_in_the_reply(cast, scripted_model):
+    turn = new_turn(cast["alice"])
+    scripted_model.queue(Script(text="<think>Consider gout.</think>Is the joint red or hot?",
+                                reasoning="Field reasoning."))
+    reply = run_turn(turn.id, client_for(scripted_model))
+    assert reply.text == "Is the joint red or hot?"
+    assert reply.reasoning == "Field reasoning.Consider gout."
+    assert "reasoning" not in reply.as_event()
+
+
+def test_completing_twice_stores_one_reply(cast):
+    turn = do_claim_turn(new_turn(cast["alice"]).id)
+    assert do_complete_turn(turn, "first", "") is not None
+    assert do_complete_turn(turn, "second", "") is None
+    assert list(Message.objects.filter(author=Author.AGENT).values_list("text", flat=True)) == ["first"]
+
+
+def test_an_unreachable_model_defers_the_turn_and_keeps_the_message(cast, scripted_model):
+    turn = new_turn(cast["alice"])
+    scripted_model.queue(Script(status=503))
+    assert run_turn(turn.id, client_for(scripted_model)) is None
+    turn.refresh_from_db()
+    assert turn.status == TurnStatus.PENDING and turn.patient_told_delay
+    assert turn.next_attempt_at > timezone.now()
+    assert "503" in turn.last_error
+    assert Message.objects.filter(author=Author.PATIENT).count() == 1
+
+
+def test_the_reconciler_takes_back_a_turn_whose_worker_died(cast, settings):
+    turn = do_claim_turn(new_turn(cast["alice"]).id)
+    stale = timezone.now() - timedelta(seconds=settings.TURN_STALL_SECONDS + 1)
+    Turn.objects.filter(id=turn.id).update(heartbeat_at=stale)
+    assert do_reconcile_turns() == [turn.id]
+    turn.refresh_from_db()
+    assert turn.status == TurnStatus.PENDING and turn.last_error == "worker lost"
+
+
+def test_the_reconciler_re_enqueues_a_turn_the_broker_lost(cast, settings):
+    turn = new_turn(cast["alice"])
+    assert do_reconcile_turns() == []  # just enqueued: leave it to the queue
+    stale = timezone.now() - timedelta(seconds=settings.TURN_STALL_SECONDS + 1)
+    Turn.objects.filter(id=turn.id).update(enqueued_at=stale)
+    assert do_reconcile_turns() == [turn.id]
+
+
+def test_a_message_sent_while_a_turn_runs_gets_its_own_turn(cast):
+    alice = cast["alice"]
+    running = do_claim_turn(new_turn(alice, "first").id)
+    do_send_patient_message(alice, alice.conversation, "second")
+    pending = Turn.objects.get(conversation=alice.conversation, status=TurnStatus.PENDING)
+    assert pending.id != running.id and pending.message.text == "second"
