@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +102,6 @@ def browser_context(browser):
     context = browser.new_context()
     yield context
     context.close()
+
+
+logging.getLogger("httpx").setLevel(logging.WARNING)

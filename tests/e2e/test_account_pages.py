@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def stack(live_stack_factory, scripted_model):
-    return live_stack_factory(scripted_model.base_url, worker=False, SESSION_TIMEOUT_SECONDS="4")
+    return live_stack_factory(scripted_model.base_url, worker=False)
 
 
 def test_wrong_password_is_refused_and_logout_ends_the_session(stack, browser_context):
@@ -40,7 +40,8 @@ def test_password_change(stack, browser_context):
     page.fill("input[name=old_password]", PASSWORD)
     page.fill("input[name=new_password1]", "a-new-long-passphrase")
     page.fill("input[name=new_password2]", "a-new-long-passphrase")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("form:not(.inline) button[type=submit]")
     assert "Password changed" in page.inner_text("h1")
     page.click("text=Log out")
     browser_login(page, stack.base_url, patient.username, "a-new-long-passphrase")
@@ -59,12 +60,13 @@ def test_password_reset_by_email(stack, browser_context):
     page.goto(stack.base_url + path)
     page.fill("input[name=new_password1]", "reset-passphrase-123")
     page.fill("input[name=new_password2]", "reset-passphrase-123")
-    page.click("button[type=submit]")
+    page.click("form:not(.inline) button[type=submit]")
     assert "Password set" in page.inner_text("h1")
     browser_login(page, stack.base_url, patient.username, "reset-passphrase-123")
 
 
-def test_an_idle_session_times_out_on_pages_and_on_the_socket(stack, browser_context):
+def test_an_idle_session_times_out_on_pages_and_on_the_socket(live_stack_factory, scripted_model, browser_context):
+    stack = live_stack_factory(scripted_model.base_url, worker=False, SESSION_TIMEOUT_SECONDS="4")
     patient = make_patient()
     page = browser_context.new_page()
     browser_login(page, stack.base_url, patient.username)

@@ -1,12 +1,11 @@
 """Bad frames get clear errors; nothing stored is lost or corrupted; a flood is coalesced."""
 
-import asyncio
 import json
 
 import pytest
 
 from tests.support.cast import PASSWORD, make_patient
-from tests.support.chat_client import ChatSocket, conversation_path, login
+from tests.support.chat_client import ChatSocket, conversation_path, login, run_async
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +55,7 @@ def test_malformed_and_empty_frames_get_errors_and_store_nothing(stack):
         await socket.close()
         return codes
 
-    codes = asyncio.run(scenario())
+    codes = run_async(scenario())
     assert codes == ["bad_frame"] * len(MALFORMED) + ["bad_frame"] + ["empty"] * 3 + ["frame_too_large"]
     assert not Message.objects.filter(conversation=patient.conversation).exists()
 
@@ -73,7 +72,7 @@ def test_an_oversized_message_is_stored_in_full_and_answered_with_a_request_to_s
         await socket.close()
         return notice, system
 
-    notice, system = asyncio.run(scenario())
+    notice, system = run_async(scenario())
     assert notice["code"] == "too_long" and "200 characters" in notice["message"]
     assert "shorter" in system["text"]
     assert Message.objects.get(conversation=patient.conversation, author=Author.PATIENT).text == text
@@ -96,7 +95,7 @@ def test_a_flood_is_stored_answered_and_coalesced(stack):
         await socket.close()
         return acks, socket.events
 
-    acks, events = asyncio.run(scenario())
+    acks, events = run_async(scenario())
     assert len({a["message_id"] for a in acks}) == len(texts)
     stored = list(Message.objects.filter(conversation=patient.conversation, author=Author.PATIENT)
                   .values_list("text", flat=True))

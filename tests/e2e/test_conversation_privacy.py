@@ -1,13 +1,12 @@
 """Only the patient and their care team reach a conversation, by page or websocket."""
 
-import asyncio
 
 import pytest
 import websockets
 
 from tests.support.browser import browser_login
 from tests.support.cast import make_clinician, make_patient
-from tests.support.chat_client import ChatSocket, login
+from tests.support.chat_client import ChatSocket, login, run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +65,6 @@ def test_unauthenticated_and_cross_origin_websockets_are_refused(stack):
 
     http = login(stack.base_url, alice.username, "correct-horse-battery")
     cookies = dict(http.cookies)
-    assert asyncio.run(attempt(None)) == 403
-    assert asyncio.run(attempt(cookies, origin="http://evil.example")) == 403
-    assert asyncio.run(attempt(cookies)) == 101
+    assert run_async(attempt(None)) == 403
+    assert run_async(attempt(cookies, origin="http://evil.example")) == 403
+    assert run_async(attempt(cookies)) == 101

@@ -1,7 +1,6 @@
 """The run command on embedded defaults (SQLite, private Redis, the default 1.5B model on the
 CPU, a real worker) holds a real conversation; Ctrl-C stops every process it started."""
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts.stack import ROOT, free_port, http_ok, wait_until
-from tests.support.chat_client import ChatSocket, conversation_path, login
+from tests.support.chat_client import ChatSocket, conversation_path, login, run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +40,7 @@ def test_run_command_serves_a_real_conversation_with_the_default_model():
             await socket.close()
             return reply, socket.events
 
-        reply, events = asyncio.run(chat())
+        reply, events = run_async(chat())
         assert reply["text"].strip()
         assert any(e["type"] == "turn.delta" for e in events)
         db = sqlite3.connect(var / "continuum.sqlite3")

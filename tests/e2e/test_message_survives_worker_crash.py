@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.support.cast import PASSWORD, make_patient
-from tests.support.chat_client import ChatSocket, conversation_path, login
+from tests.support.chat_client import ChatSocket, conversation_path, login, run_async
 from tests.support.scripted_model import Script
 from webapp.chat.models import Author, Message, Turn
 
@@ -29,7 +29,7 @@ def chat_until_first_delta_then(stack, patient, crash):
         await socket.close()
         return reply, socket.events
 
-    return asyncio.run(scenario())
+    return run_async(scenario())
 
 
 def running_turn_pid(patient) -> int:

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import ModelServer
 from tests.support.cast import PASSWORD, make_patient
-from tests.support.chat_client import ChatSocket, conversation_path, login
+from tests.support.chat_client import ChatSocket, conversation_path, login, run_async
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,7 @@ def test_message_waits_for_the_model_and_is_answered_when_it_returns(live_stack_
         return delayed, reply
 
     try:
-        delayed, reply = asyncio.run(scenario())
+        delayed, reply = run_async(scenario())
     finally:
         model.stop()
     assert "saved" in delayed["text"] and "answered" in delayed["text"]

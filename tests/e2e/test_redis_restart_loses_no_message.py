@@ -1,11 +1,10 @@
 """Redis restarts and loses its queue: every stored message is still answered (by the reconciler)."""
 
-import asyncio
 
 import pytest
 
 from tests.support.cast import PASSWORD, make_patient
-from tests.support.chat_client import ChatSocket, conversation_path, login
+from tests.support.chat_client import ChatSocket, conversation_path, login, run_async
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +23,7 @@ def test_queued_turns_lost_with_redis_are_answered(live_stack_factory, scripted_
         return ack, http, conversation_path(http)
 
     # No worker is running: the turns sit in Redis's queue...
-    sent = [asyncio.run(send(p, f"message from {p.username}")) for p in patients]
+    sent = [run_async(send(p, f"message from {p.username}")) for p in patients]
     # ...which a crash and restart of Redis wipes out.
     stack.restart_redis()
     stack.start_worker("after-restart")
@@ -37,7 +36,7 @@ def test_queued_turns_lost_with_redis_are_answered(live_stack_factory, scripted_
         return reply
 
     for (ack, http, path), patient in zip(sent, patients, strict=True):
-        reply = asyncio.run(resume(http, path, ack["message_id"]))
+        reply = run_async(resume(http, path, ack["message_id"]))
         assert reply["text"] == f"Scripted reply to: message from {patient.username}"
         assert Message.objects.filter(conversation=patient.conversation, author=Author.AGENT).count() == 1
         assert Turn.objects.get(conversation=patient.conversation).status == TurnStatus.DONE

@@ -78,3 +78,20 @@ class ChatSocket:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: Playwright's sync API already holds a
+    running event loop in the main thread of browser tests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run():
+        try:
+            return asyncio.run(coro)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()

@@ -34,6 +34,7 @@ class ScriptedModel:
     delay: float = 0.01
     scripts: deque[Script] = field(default_factory=deque)
     requests: list[dict] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)  # seconds spent answering each request
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -64,6 +65,7 @@ class ScriptedModel:
                     self._json(404, {"error": {"message": "not found"}})
                     return
                 model.requests.append(body)
+                started = time.monotonic()
                 script = model.scripts.popleft() if model.scripts else Script()
                 if script.status != 200:
                     self._json(script.status, {"error": {"message": f"scripted error {script.status}"}})
@@ -77,6 +79,7 @@ class ScriptedModel:
                     self._stream(script, text, delay)
                 else:
                     self._json(200, _completion(text, script.reasoning))
+                model.durations.append(time.monotonic() - started)
 
             def _json(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

@@ -1,0 +1,221 @@
+"""Chat round trip: N websocket patients against the real stack.
+
+    python -m bench.chat_roundtrip --backend instant --patients 50 --interval 10 --duration 60 --idle 200
+    python -m bench.chat_roundtrip --backend cpu-model --patients 1 --messages 5
+
+Starts its own PostgreSQL, Redis, ASGI server and Celery worker (the same
+functions the run command uses) on a fresh database, then measures, per turn:
+time to the first streamed token, full-turn time (send -> stored reply), and
+the part of the turn spent outside the model (full turn minus the model
+server's own time, which the instant responder reports). With ``--idle N`` it
+also holds N more sockets open for the whole run, and each of them sends one
+message at the end that must be stored and answered.
+
+Backends: ``instant`` is a scripted OpenAI-compatible server that streams a
+fixed 12-word reply with no delay (the system's own overhead); ``cpu-model``
+is llama.cpp's server with the default model (``--model small`` for the 0.5B).
+Prints a table and writes bench/results/chat_roundtrip-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.fetch_model import fetch  # noqa: E402
+from scripts.stack import (  # noqa: E402
+    create_database,
+    django_env,
+    free_port,
+    manage,
+    start_model_server,
+    start_postgres,
+    start_redis,
+    start_web,
+    start_worker,
+)
+
+REPLY = "Thank you for telling me. How long have you had it, and is it getting worse?"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def make_sessions(count: int) -> list[tuple[str, str]]:
+    """Patients with ready sessions (login is not what this measures): (session key, ws path)."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from webapp.actions.accounts import do_create_patient
+
+    out = []
+    stamp = int(time.time())
+    for i in range(count):
+        user = do_create_patient(f"bench-{stamp}-{i}", None)
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        out.append((store.session_key, f"/ws/chat/{user.conversation.public_id}/"))
+    return out
+
+
+async def patient(base: str, session: str, path: str, messages: int, interval: float, results: list[dict],
+                  start_at: float) -> None:
+    import websockets
+
+    url = base.replace("http://", "ws://") + path
+    async with websockets.connect(url, origin=base, additional_headers={"Cookie": f"sessionid={session}"},
+                                  open_timeout=60, max_size=2**22) as ws:
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        for n in range(messages):
+            sent = time.monotonic()
+            await ws.send(json.dumps({"type": "send", "text": f"I have a sore throat (message {n})",
+                                      "client_id": f"{session[:8]}-{n}"}))
+            first = None
+            while True:
+                event = json.loads(await asyncio.wait_for(ws.recv(), 600))
+                if event["type"] == "turn.delta" and first is None:
+                    first = time.monotonic()
+                if event["type"] == "message" and event["author"] == "agent":
+                    done = time.monotonic()
+                    break
+            results.append({"ttft": (first or done) - sent, "turn": done - sent})
+            await asyncio.sleep(max(0.0, sent + interval - time.monotonic()))
+
+
+async def idle_socket(base: str, session: str, path: str, hold_until: asyncio.Event, opened: list[int],
+                      answered: list[int]) -> None:
+    import websockets
+
+    url = base.replace("http://", "ws://") + path
+    async with websockets.connect(url, origin=base, additional_headers={"Cookie": f"sessionid={session}"},
+                                  open_timeout=120) as ws:
+        opened.append(1)
+        await hold_until.wait()
+        await ws.send(json.dumps({"type": "send", "text": "still there?", "client_id": session[:12]}))
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 300))
+            if event["type"] == "message" and event["author"] == "agent":
+                answered.append(1)
+                return
+
+
+async def drive(base: str, active: list, idle: list, messages: int, interval: float) -> dict:
+    results: list[dict] = []
+    hold = asyncio.Event()
+    opened: list[int] = []
+    answered: list[int] = []
+    idle_tasks = [asyncio.create_task(idle_socket(base, s, p, hold, opened, answered)) for s, p in idle]
+    while len(opened) < len(idle) and not any(t.done() for t in idle_tasks):
+        await asyncio.sleep(0.2)
+    start = time.monotonic() + 1
+    # Spread the active patients' first messages over one interval.
+    tasks = [patient(base, s, p, messages, interval, results, start + interval * i / max(1, len(active)))
+             for i, (s, p) in enumerate(active)]
+    peak_sockets = len(opened) + len(active)
+    await asyncio.gather(*tasks)
+    hold.set()
+    await asyncio.gather(*idle_tasks, return_exceptions=True)
+    return {"results": results, "idle_opened": len(opened), "idle_answered": len(answered),
+            "peak_sockets": peak_sockets}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Chat round-trip benchmark")
+    parser.add_argument("--backend", choices=["instant", "cpu-model"], default="instant")
+    parser.add_argument("--model", choices=["default", "small"], default="default")
+    parser.add_argument("--patients", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between one patient's messages")
+    parser.add_argument("--messages", type=int, default=6, help="messages per active patient")
+    parser.add_argument("--idle", type=int, default=0, help="extra sockets held open the whole run")
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="continuum-bench-"))
+    work.chmod(0o755)
+    services = []
+    scripted = None
+    try:
+        pg_port, redis_port, web_port = free_port(), free_port(), free_port()
+        services.append(start_postgres(pg_port, work / "pg"))
+        services.append(start_redis(redis_port, work / "redis"))
+        create_database(pg_port, "bench")
+        if args.backend == "instant":
+            from tests.support.scripted_model import Script, ScriptedModel
+
+            scripted = ScriptedModel(delay=0.0).start()
+            scripted.queue(*[Script(text=REPLY) for _ in range(100_000)])
+            model_url = scripted.base_url
+        else:
+            model_port = free_port()
+            services.append(start_model_server(fetch(args.model), model_port, "continuum-local", work / "model.log"))
+            model_url = f"http://127.0.0.1:{model_port}/v1"
+        env = django_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{pg_port}/bench",
+                         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", MODEL_BASE_URL=model_url,
+                         CONTINUUM_VAR_DIR=str(work), MODEL_MAX_TOKENS="48", CHAT_RATE_LIMIT_MESSAGES="1000",
+                         LOG_LEVEL="WARNING")
+        os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "MODEL_BASE_URL", "CONTINUUM_VAR_DIR",
+                                               "DJANGO_SETTINGS_MODULE")})
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        services.append(start_worker(env, work / "worker.log", concurrency=args.concurrency))
+        services.append(start_web(env, web_port, work / "web.log"))
+        sessions = make_sessions(args.patients + args.idle)
+        base = f"http://127.0.0.1:{web_port}"
+        t0 = time.monotonic()
+        outcome = asyncio.run(drive(base, sessions[:args.patients], sessions[args.patients:], args.messages,
+                                    args.interval))
+        wall = time.monotonic() - t0
+    finally:
+        for service in reversed(services):
+            service.stop()
+        if scripted:
+            scripted.stop()
+
+    results = outcome["results"]
+    ttft = [r["ttft"] for r in results]
+    turn = [r["turn"] for r in results]
+    model_time = statistics.mean(scripted.durations) if scripted and scripted.durations else None
+    outside = [t - model_time for t in turn] if model_time is not None else None
+    report = {
+        "backend": args.backend if args.backend == "instant" else f"cpu-model ({args.model})",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "patients": args.patients, "interval_s": args.interval, "messages_per_patient": args.messages,
+        "turns": len(results), "wall_s": round(wall, 1),
+        "ttft_p50_ms": round(pct(ttft, 0.5) * 1000, 1), "ttft_p95_ms": round(pct(ttft, 0.95) * 1000, 1),
+        "turn_p50_ms": round(pct(turn, 0.5) * 1000, 1), "turn_p95_ms": round(pct(turn, 0.95) * 1000, 1),
+        "model_time_mean_ms": round(model_time * 1000, 2) if model_time is not None else None,
+        "outside_model_p95_ms": round(pct(outside, 0.95) * 1000, 1) if outside else None,
+        "outside_model_share": round(sum(outside) / sum(turn), 3) if outside else None,
+        "idle_sockets_opened": outcome["idle_opened"], "idle_sockets_answered": outcome["idle_answered"],
+        "peak_open_sockets": outcome["peak_sockets"],
+    }
+    for key, value in report.items():
+        print(f"{key:24} {value}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    name = "instant" if args.backend == "instant" else f"cpu-model-{args.model}"
+    (out / f"chat_roundtrip-{name}.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
