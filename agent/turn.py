@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 
 from agent.context import build_messages
-from agent.model.client import ModelClient, ModelUnavailable
+from agent.model.client import ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
 from webapp.actions.turns import (
     do_claim_turn,
@@ -64,12 +64,12 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
     turn = do_claim_turn(turn_id)
     if turn is None:
         return None
-    client = client or ModelClient()
+    client = client or default_client()
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
     splitter = ReasoningSplitter()
     shown = ""
     unsent = ""
-    last_flush = time.monotonic()
+    last_flush = float("-inf")  # the first visible text goes out at once
     try:
         with Heartbeat(turn.id):
             for delta in client.stream_chat(messages):

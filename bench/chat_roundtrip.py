@@ -126,13 +126,16 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
     opened: list[int] = []
     answered: list[int] = []
     idle_tasks = [asyncio.create_task(idle_socket(base, s, p, hold, opened, answered)) for s, p in idle]
-    while len(opened) < len(idle) and not any(t.done() for t in idle_tasks):
+    while len(opened) < len(idle) and not all(t.done() for t in idle_tasks):
         await asyncio.sleep(0.2)
+    failed = [t.exception() for t in idle_tasks if t.done() and t.exception()]
+    if failed:
+        print(f"{len(failed)} idle sockets failed to open, e.g. {failed[0]!r}", file=sys.stderr)
     start = time.monotonic() + 1
     # Spread the active patients' first messages over one interval.
     tasks = [patient(base, s, p, messages, interval, results, start + interval * i / max(1, len(active)))
              for i, (s, p) in enumerate(active)]
-    peak_sockets = len(opened) + len(active)
+    peak_sockets = len(opened) + len(active)  # idle sockets stay open while the active ones run
     await asyncio.gather(*tasks)
     hold.set()
     await asyncio.gather(*idle_tasks, return_exceptions=True)

@@ -180,6 +180,9 @@ CHANNEL_LAYERS = {
             "hosts": [{
                 "address": REDIS_URL,
                 "health_check_interval": 5,
+                # One connection per concurrent channel operation: many sockets
+                # opening at once need many (Redis allows 10,000 clients).
+                "max_connections": 2000,
                 "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
                 "retry_on_error": [RedisConnectionError, RedisTimeoutError],
             }],

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
 
+SEND_TIMEOUT_SECONDS = 5.0
+
+
+class _SenderLoop:
+    """One event loop per process, in a daemon thread, for sending from sync code.
+
+    async_to_sync would start a fresh loop for every call, and the Redis channel
+    layer keeps its connection pool per loop: a streaming turn sends many events,
+    so reusing one loop (and its pool) saves a connection per event."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked worker needs its own
+                self._loop = asyncio.new_event_loop()
+                self._pid = os.getpid()
+                threading.Thread(target=self._loop.run_forever, name="channel-sender", daemon=True).start()
+            return self._loop
+
+
+_sender = _SenderLoop()
+
 
 def send_event(group: str, event: dict) -> None:
     """Send now. A lost event is never fatal: tabs resync from the database on reconnect."""
     layer = get_channel_layer()
+    message = {"type": "conversation.event", "event": event}
     try:
-        async_to_sync(layer.group_send)(group, {"type": "conversation.event", "event": event})
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender.loop())
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
     except Exception:  # the channel layer (Redis) is down: the database still holds the truth
         log.warning("could not send %s to %s", event.get("type"), group, exc_info=True)
 
