@@ -63,12 +63,24 @@ def patients(request: HttpRequest) -> HttpResponse:
 
 
 def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool) -> HttpResponse:
-    recent = list(convo.messages.order_by("-id")[:HISTORY_LIMIT])
+    """The newest HISTORY_LIMIT messages, or with ?before=ID the ones before that message."""
+    rows = convo.messages.order_by("-id")
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        rows = rows.filter(id__lt=int(before))
+    recent = list(rows[:HISTORY_LIMIT + 1])
+    has_earlier = len(recent) > HISTORY_LIMIT
+    recent = recent[:HISTORY_LIMIT]
     recent.reverse()
+    newest = convo.messages.order_by("-id").values_list("id", flat=True).first() or 0
     return render(request, "chat/chat.html", {
         "conversation": convo,
         "history": recent,
-        "last_id": recent[-1].id if recent else 0,
+        "earlier_before": recent[0].id if has_earlier and recent else None,
+        "archive": before.isdigit(),
+        # The socket resumes after the newest message in the conversation, so a
+        # page of older messages gets only what is new, not everything after it.
+        "last_id": newest,
         "can_write": can_write,
         "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
         "emergency_number": getattr(getattr(convo.patient, "patient_profile", None), "emergency_number", "112"),
