@@ -143,6 +143,19 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
             "peak_sockets": peak_sockets}
 
 
+def turn_phases() -> dict[str, float]:
+    """Where a turn's time goes, from the database's own timestamps (p50/p95, ms):
+    queued = message stored -> turn claimed by a worker; worker = claimed -> reply stored."""
+    from webapp.chat.models import Turn
+
+    queued, worker = [], []
+    for turn in Turn.objects.filter(status="done").select_related("message", "reply"):
+        queued.append((turn.started_at - turn.message.created_at).total_seconds())
+        worker.append((turn.reply.created_at - turn.started_at).total_seconds())
+    return {"queued_p50_ms": round(pct(queued, 0.5) * 1000, 1), "queued_p95_ms": round(pct(queued, 0.95) * 1000, 1),
+            "worker_p50_ms": round(pct(worker, 0.5) * 1000, 1), "worker_p95_ms": round(pct(worker, 0.95) * 1000, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Chat round-trip benchmark")
     parser.add_argument("--backend", choices=["instant", "cpu-model"], default="instant")
@@ -188,6 +201,7 @@ def main() -> None:
         outcome = asyncio.run(drive(base, sessions[:args.patients], sessions[args.patients:], args.messages,
                                     args.interval))
         wall = time.monotonic() - t0
+        phases = turn_phases()
     finally:
         for service in reversed(services):
             service.stop()
@@ -209,6 +223,7 @@ def main() -> None:
         "model_time_mean_ms": round(model_time * 1000, 2) if model_time is not None else None,
         "outside_model_p95_ms": round(pct(outside, 0.95) * 1000, 1) if outside else None,
         "outside_model_share": round(sum(outside) / sum(turn), 3) if outside else None,
+        **phases,
         "idle_sockets_opened": outcome["idle_opened"], "idle_sockets_answered": outcome["idle_answered"],
         "peak_open_sockets": outcome["peak_sockets"],
     }
