@@ -91,6 +91,13 @@
       case "notice": setStatus(e.message, "warn"); break;
       case "error": {
         setStatus(e.message, "error");
+        if (e.code === "session_expired" && input) {
+          // Nothing unsent is lost: put it back in the box for after the next login.
+          const unsent = Array.from(outbox.values()).join("\n\n");
+          if (unsent) input.value = unsent + (input.value ? "\n\n" + input.value : "");
+          outbox.clear();
+          list.querySelectorAll("li.pending").forEach(function (li) { li.remove(); });
+        }
         if (e.client_id) {
           outbox.delete(e.client_id);
           const li = list.querySelector('li.pending[data-client-id="' + CSS.escape(e.client_id) + '"]');
