@@ -84,11 +84,9 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
                 if unsent and time.monotonic() - last_flush >= FLUSH_SECONDS:
                     record_turn_progress(turn, shown, unsent)
                     unsent, last_flush = "", time.monotonic()
-            tail = splitter.finish()
-            shown += tail
-            unsent += tail
-            if unsent:
-                record_turn_progress(turn, shown, unsent)
+            # Text still unsent is not flushed: the stored reply replaces the
+            # streamed text in every tab a moment later.
+            splitter.finish()
     except ModelUnavailable as exc:
         log.warning("turn %s deferred: %s", turn.id, exc)
         do_defer_turn(turn, str(exc))

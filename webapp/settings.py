@@ -146,8 +146,18 @@ TEMPLATES = [
 
 # Database: SQLite in var/ unless DATABASE_URL names PostgreSQL.
 DATABASE_URL = envstr("DATABASE_URL", "")
+DATABASE_POOL_SIZE = envint("DATABASE_POOL_SIZE", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A connection pool per process: Celery closes Django's connections after
+        # every task, and opening a new PostgreSQL connection costs more than
+        # the rest of a turn's queries (bench/chat_roundtrip.py).
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": 10,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -272,6 +282,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even when serving from finders
 WHITENOISE_USE_FINDERS = True  # serve static/ without a collectstatic step
 
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO")
