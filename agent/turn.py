@@ -22,7 +22,7 @@ from webapp.actions.turns import (
     record_heartbeat,
     record_turn_progress,
 )
-from webapp.chat.models import Message, Turn
+from webapp.chat.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +94,3 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
     text = splitter.answer_text or EMPTY_REPLY
     return do_complete_turn(turn, text, splitter.reasoning_text)
 
-
-def current_turn(conversation_id: int) -> Turn | None:
-    """The turn a newly opened tab should know about (running or waiting), if any."""
-    return (
-        Turn.objects.filter(conversation_id=conversation_id, status__in=["running", "pending"])
-        .order_by("-id")
-        .first()
-    )

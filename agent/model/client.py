@@ -113,13 +113,3 @@ class ModelClient:
             raise ModelUnavailable(f"model stream broke: {exc}") from exc
         finally:
             stream.close()
-
-    def complete(self, messages: list[dict], **kwargs) -> str:
-        """The whole answer at once (reasoning dropped)."""
-        from agent.model.reasoning import ReasoningSplitter
-
-        splitter = ReasoningSplitter()
-        for delta in self.stream_chat(messages, **kwargs):
-            splitter.feed(delta.content)
-        splitter.finish()
-        return splitter.answer_text
