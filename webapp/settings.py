@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "webapp.accounts",
     "webapp.chat",
+    "agent",
 ]
 
 MIDDLEWARE = [

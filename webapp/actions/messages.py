@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -9,9 +10,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webapp.accounts.models import User
+from agent.safety.replies import red_flag_reply
+from agent.safety.rules import Level
+from agent.safety.triage import TriageResult, triage_message
+from webapp.accounts.emergency import DEFAULT_EMERGENCY_NUMBER
+from webapp.accounts.models import PatientProfile, User
 from webapp.actions.events import enqueue_turn, send_event_on_commit
 from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
+
+log = logging.getLogger(__name__)
 
 
 class EmptyMessage(ValueError):
@@ -54,12 +61,14 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
     except IntegrityError:  # the same frame raced in twice
         return SendResult(Message.objects.get(conversation=conversation, client_id=client_id), created=False)
     send_event_on_commit(conversation.group_name, message.as_event())
-
-    # Seam for the harness issue: the deterministic red-flag check runs here,
-    # synchronously, on every stored message (oversized and flooded ones too),
-    # before any turn is queued.
-
     result = SendResult(message, created=True)
+
+    # The deterministic red-flag check runs on every stored message (oversized and
+    # flooded ones too), synchronously, before any turn is queued: an emergency
+    # reply never waits behind a busy queue or depends on the model.
+    triage = do_triage_message(message)
+    if triage.level == Level.EMERGENCY:
+        return result  # the fixed emergency reply is the answer; no model turn
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if len(text) > limit:
         reply = too_long_reply(limit)
@@ -78,6 +87,33 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
         ))
     do_queue_turn(conversation, message)
     return result
+
+
+def do_triage_message(message: Message) -> TriageResult:
+    """Triage a stored patient message, record the result on it, and send the fixed
+    reply for an emergency or urgent result."""
+    previous = (
+        Message.objects.filter(conversation_id=message.conversation_id, id__lt=message.id)
+        .exclude(author=Author.PATIENT).order_by("-id").values_list("text", flat=True).first()
+    ) or ""
+    question = previous if "?" in previous else ""
+    try:
+        triage = triage_message(message.text, question)
+    except Exception:  # a bug in the rules must not lose the message: treat it as urgent
+        log.exception("triage failed on message %s", message.id)
+        triage = TriageResult(Level.URGENT, ["triage error: treated as urgent"])
+    profile = PatientProfile.objects.filter(user_id=message.conversation.patient_id).first()
+    reply = red_flag_reply(triage.level, profile.language if profile else "en",
+                           profile.emergency_number if profile else DEFAULT_EMERGENCY_NUMBER)
+    with transaction.atomic():
+        Message.objects.filter(id=message.id).update(triage_level=triage.level, triage_reasons=triage.reasons)
+        message.triage_level, message.triage_reasons = triage.level, triage.reasons
+        if reply:
+            notice = Message.objects.create(conversation_id=message.conversation_id, author=Author.SYSTEM, text=reply)
+            send_event_on_commit(message.conversation.group_name, notice.as_event())
+    if triage.level == Level.EMERGENCY:
+        log.warning("EMERGENCY in conversation %s: %s", message.conversation.public_id, "; ".join(triage.reasons))
+    return triage
 
 
 def do_queue_turn(conversation: Conversation, message: Message) -> Turn:

@@ -39,6 +39,9 @@ class Message(models.Model):
     text = models.TextField()
     # The model's reasoning, kept for review and never shown to patients.
     reasoning = models.TextField(blank=True, default="")
+    # The deterministic red-flag triage of a patient's message (agent/safety).
+    triage_level = models.CharField(max_length=16, blank=True, default="")
+    triage_reasons = models.JSONField(blank=True, default=list)
     # Chosen by the browser so a resent frame is stored once.
     client_id = models.CharField(max_length=64, blank=True, default="")
     # The agent turn that produced this message (agent replies only).

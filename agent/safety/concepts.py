@@ -1,0 +1,272 @@
+"""Clinical concepts as patterns in the patient's own words, in English, French,
+Spanish and Chinese. Patterns run on folded text (lower case, no accents: see
+normalize.fold), so "fièvre" and "fievre" both match ``fievre``.
+
+A concept is found when one of its patterns matches in a clause and no negation
+cue stands just before it ("no chest pain", "sans fièvre", "没有胸痛").
+"""
+
+from __future__ import annotations
+
+import re
+
+# Latin-script patterns are wrapped in word boundaries; CJK patterns match as substrings.
+_LATIN: dict[str, list[str]] = {
+    "chest_pain": [
+        r"chest (?:pain|pains|pian|paine|ache|aching|pressure|tightness|tight|heaviness|heavy|discomfort|hurts?|hurting)",
+        r"(?:pain|pressure|tightness|crushing|squeezing|heaviness|weight|heavy feeling|tight feeling|ache) "
+        r"(?:in|on|across|over) (?:my |the |his |her )?chest",
+        r"crushing (?:pain|feeling|sensation)", r"heart attack",
+        r"douleurs? (?:a|dans|sur) (?:la |ma )?poitrine", r"douleurs? thoracique", r"mal (?:a|dans) la poitrine",
+        r"oppression (?:thoracique|dans la poitrine)", r"serrement dans la poitrine", r"crise cardiaque",
+        r"dolor (?:en el |de |del )?pecho", r"dolor toracico", r"opresion (?:en el )?pecho", r"ataque (?:al corazon|cardiaco)",
+        r"infarto",
+    ],
+    "sweating": [
+        r"sweat(?:ing|y|s|ed)?", r"sweatting", r"swetting", r"clammy", r"cold sweats?",
+        r"(?:je )?sue", r"suant", r"sueurs?", r"transpir\w*", r"moite",
+        r"sudor(?:acion)?", r"sudando", r"sudoroso",
+    ],
+    "cardiac_spread": [
+        r"(?:spreading|radiating|going|moving|shooting|spreads|radiates|goes) (?:down |up |to |into |through )+"
+        r"(?:my |the )?(?:left )?(?:arm|jaw|neck|back|shoulder)",
+        r"(?:left )?arm (?:pain|ache|aching|numb|numbness|heavy)", r"jaw pain",
+        r"bras gauche", r"machoire", r"brazo izquierdo", r"mandibula",
+    ],
+    "breathless": [
+        r"short(?:ness)? of breath", r"breathless", r"out of breath",
+        r"(?:hard|difficult|difficulty|diffculty|trouble|struggling|struggle|problems?) (?:to )?breath(?:e|ing)",
+        r"(?:hard|difficult) to catch (?:my )?breath", r"wheez(?:e|ing|y)",
+        r"essouffle", r"(?:du )?mal a respirer", r"difficulte(?:s)? a respirer", r"souffle court",
+        r"falta de (?:aire|aliento)", r"me falta el aire", r"dificultad (?:para|al) respirar", r"me cuesta respirar",
+    ],
+    "cannot_breathe": [
+        r"can'?t breathe?", r"cant breath", r"cannot breathe?", r"unable to breathe", r"not able to breathe",
+        r"gasping(?: for (?:air|breath))?", r"(?:lips|face) (?:are |is |turning |have gone |gone )?(?:blue|grey|gray)", r"choking",
+        r"(?:je )?n'?arrive (?:pas|plus) a respirer", r"(?:je )?ne peux (?:pas|plus) respirer", r"j'?etouffe", r"etouffe",
+        r"no puedo respirar", r"me ahogo", r"me estoy ahogando", r"labios azules",
+    ],
+    "stroke": [
+        r"face (?:is |has )?(?:drooping|droopy|dropped|drooped|fallen)", r"droop\w* (?:face|mouth|smile|on one side)",
+        r"(?:mouth|smile) (?:is )?(?:lopsided|crooked|drooping)", r"slurr(?:ed|ing)(?: (?:speech|words))?",
+        r"speech (?:is )?(?:slurred|garbled)", r"can'?t (?:speak|talk|get (?:my|the) words out) properly",
+        r"(?:one|left|right) side (?:of (?:my|his|her|the) (?:body|face) )?(?:is |has gone |went |feels )?"
+        r"(?:weak|numb|paralys\w*|paralyz\w*|dead)",
+        r"(?:weakness|numbness|paralysis) (?:on|in|of) (?:one|the left|the right|my left|my right) side",
+        r"can'?t (?:move|lift|raise) (?:my |his |her )?(?:left |right )?(?:arm|leg)", r"stroke", r"mini[- ]stroke",
+        r"visage (?:affaisse|de travers|paralyse)", r"bouche de travers", r"(?:difficulte|du mal) a parler",
+        r"paralys\w* (?:d'un cote|du cote)", r"\bavc", r"attaque cerebrale",
+        r"cara (?:caida|torcida|paralizada)", r"boca torcida", r"(?:dificultad|no puedo) (?:para )?hablar(?: bien)?",
+        r"no puedo mover el (?:brazo|la pierna)", r"derrame cerebral", r"ictus", r"embolia",
+    ],
+    "airway_swelling": [
+        r"(?:throat|tongue|lips?|face|mouth) (?:is |are |feels? |feel |keeps |started )?(?:swelling|swollen|swell(?:s|ing)? up|closing(?: up)?|tight)",
+        r"swelling (?:of|in|on) (?:my |the |his |her )?(?:throat|tongue|lips?|face|mouth)", r"anaphyla\w*",
+        r"(?:gorge|langue|levres?|visage) (?:qui )?(?:gonfle|gonflee?s?|enfle|enflee?s?|se ferme)",
+        r"gonflement (?:de la |du |des )?(?:gorge|langue|levres|visage)", r"choc anaphylactique",
+        r"(?:garganta|lengua|labios?|cara) (?:hinchad[ao]s?|se (?:me )?(?:cierra|hincha))", r"se me cierra la garganta",
+        r"choque anafilactico", r"anafilaxia",
+    ],
+    "allergic": [r"allerg\w*", r"hives", r"epipen", r"epi-pen", r"urticaire", r"urticaria", r"alergi\w*"],
+    "allergic_reaction": [
+        r"allergic reaction", r"hives", r"reaction allergique", r"urticaire", r"reaccion alergica", r"urticaria",
+    ],
+    "suicidal": [
+        r"kill(?:ing)? (?:myself|yourself)", r"suicid\w*", r"end(?:ing)? (?:my|your|it) (?:own )?(?:life|all)",
+        r"end it all", r"end everything",
+        r"take my (?:own )?life", r"want(?: ?to|na) die", r"wish i (?:was|were) dead", r"better off dead",
+        r"no reason to (?:live|go on)", r"don'?t want to (?:live|be alive|wake up|be here anymore)",
+        r"(?:me )?suicider", r"me tuer", r"en finir", r"mettre fin a (?:mes jours|ma vie)", r"envie de mourir",
+        r"veux mourir", r"suicidarme", r"matarme", r"quitarme la vida", r"quiero morir(?:me)?", r"no quiero vivir",
+        r"acabar con (?:mi vida|todo)",
+    ],
+    "self_harm": [
+        r"self[- ]?harm\w*", r"(?:want|going|tempted|urge) to (?:hurt|harm|cut|burn) myself",
+        r"(?:hurt|harm|cut|burn)(?:ing)? myself on purpose", r"(?:been|keep|started) (?:cutting|hurting|harming|burning) myself",
+        r"me faire du mal", r"me mutiler", r"automutil\w*", r"hacerme dano", r"autolesion\w*", r"lastimarme",
+    ],
+    "overdose": [
+        r"overdos\w*", r"over dose", r"took (?:too many|a lot of|all (?:of )?(?:my|the)|a whole (?:bottle|packet|pack|box) of)",
+        r"swallowed (?:bleach|poison|detergent|antifreeze|a battery|batteries|(?:a lot of|too many|all (?:my|the)) \w+)",
+        r"drank (?:bleach|antifreeze|poison|weed ?killer)", r"poison(?:ed|ing)", r"ate (?:rat poison|poison)",
+        r"surdose", r"trop de (?:comprimes|medicaments|cachets|pilules)", r"empoisonne\w*", r"intoxi\w*",
+        r"avale de la javel", r"sobredosis", r"demasiadas (?:pastillas|pildoras)", r"envenen\w*", r"trague lejia",
+        r"me tome todas las pastillas",
+    ],
+    "severe_bleeding": [
+        r"bleeding (?:heavily|a lot|badly|profusely|non ?stop|everywhere|really bad)", r"bleeding (?:that )?won'?t stop",
+        r"(?:heavy|severe|uncontrolled|massive|serious) bleeding", r"won'?t stop bleeding", r"can'?t stop (?:the )?bleeding",
+        r"(?:vomiting|throwing up|puking) (?:up )?blood", r"blood everywhere", r"spurting blood",
+        r"saign\w* (?:beaucoup|abondamment|sans arret)", r"saignement (?:abondant|important|qui ne s'arrete pas)",
+        r"hemorragie", r"vomi\w* du sang", r"sangrado (?:abundante|fuerte|que no para)", r"sangr\w* mucho",
+        r"hemorragia", r"vomit\w* sangre", r"no (?:para|deja) de sangrar",
+    ],
+    "stiff_neck": [
+        r"stiff neck", r"neck (?:is |feels )?(?:really |very )?stiff", r"can'?t (?:bend|move|touch) (?:my )?(?:neck|chin to (?:my )?chest)",
+        r"nuque raide", r"raideur (?:de la )?nuque", r"cuello rigido", r"rigidez (?:de|en el) cuello",
+    ],
+    "non_blanching_rash": [
+        r"rash (?:that )?(?:doesn'?t|does not|won'?t|didn'?t) (?:fade|go away) (?:under|when|with)",
+        r"non[- ]?blanching", r"glass test", r"purple (?:spots|rash|blotches)", r"purpur\w*",
+        r"taches (?:violettes|pourpres)", r"purpura", r"manchas (?:moradas|purpuras)",
+    ],
+    "fever": [
+        r"fever\w*", r"feverish", r"high temp(?:erature)?", r"temperature (?:of |is )?(?:3[89]|4[0-2]|10[0-6])",
+        r"(?:3[89]|4[0-2])(?:[.,]\d)? ?(?:c|°c|degrees?|deg)", r"10[0-6](?:[.,]\d)? ?(?:f|°f)",
+        r"fievre", r"de la temperature", r"fiebre", r"calentura",
+    ],
+    "infant": [
+        r"(?:baby|newborn|infant|babies)", r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven) "
+        r"(?:week|month|wk|mth)s?[- ]old", r"bebe", r"nourrisson", r"nouveau[- ]ne", r"recien nacido", r"lactante",
+    ],
+    "pregnant": [
+        r"pregnan\w*", r"\d+ weeks? (?:pregnant|along|gestation)", r"expecting a baby", r"enceinte", r"grossesse",
+        r"embarazad\w*", r"embarazo",
+    ],
+    "pregnancy_danger": [
+        r"bleed\w*", r"spotting", r"(?:severe|bad|strong|sharp|terrible) (?:\w+ )?(?:abdominal|stomach|belly|tummy|pelvic) pain",
+        r"waters? (?:have )?(?:broke|broken|gone)", r"baby (?:isn'?t|is not|has stopped|stopped|not) moving",
+        r"(?:blurred|blurry) vision", r"seeing (?:spots|flashing lights)", r"seizure",
+        r"saign\w*", r"pertes? de sang", r"douleur (?:abdominale |au ventre )?(?:intense|forte|violente)",
+        r"sangr\w*", r"dolor (?:abdominal|de barriga|de vientre) (?:fuerte|intenso)",
+    ],
+    "thunderclap": [
+        r"worst headache", r"thunderclap", r"(?:sudden|suddenly) (?:\w+ )?(?:severe|terrible|explosive|excruciating|agonising|agonizing) headache",
+        r"headache (?:came on|started|hit me) (?:suddenly|out of nowhere|like a thunderclap)",
+        r"(?:pire|plus violent) mal de tete", r"mal de tete (?:brutal|soudain et violent)", r"cephalee (?:brutale|en coup de tonnerre)",
+        r"peor dolor de cabeza", r"dolor de cabeza (?:repentino|subito) y (?:fuerte|intenso)",
+    ],
+    "diabetes": [
+        r"diabet\w*", r"(?:blood )?(?:sugar|glucose)(?: level)?s?", r"insulin", r"hypo", r"hyper", r"glucemia", r"glycemie",
+        r"azucar",
+    ],
+    "altered_consciousness": [
+        r"confus\w*", r"disorientat\w*", r"disoriented", r"(?:very |really |extremely )?drowsy", r"can'?t (?:wake|be woken)",
+        r"won'?t wake(?: up)?", r"unconscious", r"unresponsive", r"not making sense", r"passed out", r"collapsed",
+        r"fruity breath", r"seizures?", r"fitting", r"convuls\w*",
+        r"inconscient\w*", r"ne se reveille pas", r"s'?est effondre\w*", r"somnolent\w*",
+        r"inconsciente", r"no despierta", r"se desmayo", r"desmay\w*", r"convulsion\w*", r"confundid\w*",
+    ],
+    "unconscious": [
+        r"unconscious", r"unresponsive", r"won'?t wake(?: up)?", r"can'?t (?:wake|be woken)", r"not breathing",
+        r"having (?:a )?seizures?", r"seizure (?:won'?t stop|for \d+ minutes)", r"fitting", r"convulsing",
+        r"inconscient\w*", r"ne se reveille pas", r"ne respire plus", r"inconsciente", r"no despierta", r"no respira",
+    ],
+    "sepsis": [r"sepsis", r"septic(?:aemia|emia)?", r"septicemie", r"septicemia"],
+    "sepsis_signs": [
+        r"mottled", r"blotchy (?:skin|legs)", r"(?:very |really )?fast breathing", r"breathing (?:very |really )?fast",
+        r"(?:not|hasn'?t|haven'?t) (?:passed|peed|weed) (?:any )?(?:urine|water)? ?(?:all day|in \d+ hours|for \d+ hours)",
+        r"cold (?:hands and feet|legs)", r"shivering uncontrollably", r"(?:very|really|extremely) unwell", r"worst i(?:'ve| have) ever felt",
+        r"marbrures", r"piel moteada",
+    ],
+    "high_fever": [
+        r"(?:39[.,][5-9]|4[0-2](?:[.,]\d)?) ?(?:c|°c|degrees?|deg)", r"10[3-6](?:[.,]\d)? ?(?:f|°f)",
+        r"temperature (?:of |is )?(?:39[.,][5-9]|4[0-2]|10[3-6])",
+    ],
+    "coughing_blood": [r"cough(?:ing|ed)? (?:up )?blood", r"blood in (?:my )?(?:sputum|phlegm)", r"crach\w* du sang", r"tos con sangre"],
+    "severe_pain": [
+        r"(?:severe|unbearable|excruciating|agonising|agonizing|worst|intense|terrible) (?:\w+ )?pain",
+        r"pain (?:is )?(?:unbearable|excruciating|10 out of 10|10/10)", r"douleur (?:insupportable|atroce)",
+        r"dolor (?:insoportable|terrible)",
+    ],
+    "symptom": [
+        r"pain\w*", r"ache\w*", r"aching", r"hurts?", r"hurting", r"sore", r"cough\w*", r"rash", r"itch\w*",
+        r"vomit\w*", r"nause\w*", r"diarrh\w*", r"dizz\w*", r"headache", r"migraine", r"swell\w*", r"swollen",
+        r"bleed\w*", r"tired", r"fatigue", r"lump", r"infection", r"fever", r"temperature", r"numb\w*", r"tingl\w*",
+        r"blood", r"breath\w*", r"wound", r"burn", r"fall", r"fell", r"injur\w*", r"palpitation\w*", r"constipat\w*",
+        r"douleur\w*", r"mal", r"toux", r"fievre", r"dolor\w*", r"tos", r"fiebre",
+    ],
+    "minor": [
+        r"runny nose", r"sneez\w*", r"blocked nose", r"stuffy nose", r"(?:common |a |mild |slight )cold", r"sniffles",
+        r"(?:mild|slight|scratchy) sore throat", r"small cut", r"graze", r"mild sunburn", r"sunburn", r"hangover",
+        r"insect bite", r"(?:mosquito|midge) bites?", r"bruise", r"chapped lips", r"dry skin", r"paper cut",
+        r"rhume", r"nez qui coule", r"resfriado", r"moqueo",
+    ],
+}
+
+_CJK: dict[str, list[str]] = {
+    "chest_pain": ["胸痛", "胸口痛", "胸口疼", "胸闷", "胸部疼痛", "心口痛", "胸口压", "心脏病发作"],
+    "sweating": ["出汗", "冒汗", "冷汗", "大汗", "出虚汗"],
+    "cardiac_spread": ["左臂", "下巴痛", "放射到"],
+    "breathless": ["呼吸困难", "喘不过气", "气短", "气喘", "呼吸急促"],
+    "cannot_breathe": ["无法呼吸", "不能呼吸", "喘不上气", "窒息", "嘴唇发紫"],
+    "stroke": ["口角歪斜", "嘴歪", "说话不清", "口齿不清", "半身无力", "半身麻木", "中风", "一侧无力", "脸歪"],
+    "airway_swelling": ["喉咙肿", "喉咙发紧", "舌头肿", "嘴唇肿", "过敏性休克", "脸肿"],
+    "allergic": ["过敏"],
+    "allergic_reaction": ["过敏反应", "荨麻疹"],
+    "suicidal": ["自杀", "不想活", "想死", "结束生命", "轻生", "了结自己"],
+    "self_harm": ["自残", "伤害自己", "割腕"],
+    "overdose": ["过量服药", "吃了太多药", "吞药", "中毒", "喝了农药", "吃了一整瓶"],
+    "severe_bleeding": ["大出血", "血流不止", "出血不止", "吐血", "流了很多血"],
+    "stiff_neck": ["脖子僵硬", "颈部僵硬"],
+    "non_blanching_rash": ["紫色斑点", "压之不褪色"],
+    "fever": ["发烧", "发热", "高烧"],
+    "infant": ["婴儿", "宝宝", "新生儿"],
+    "pregnant": ["怀孕", "孕"],
+    "pregnancy_danger": ["出血", "流血", "腹痛", "见红"],
+    "thunderclap": ["最严重的头痛", "剧烈头痛", "雷击样头痛", "突然剧烈头痛"],
+    "diabetes": ["糖尿病", "血糖", "胰岛素"],
+    "altered_consciousness": ["意识模糊", "神志不清", "昏迷", "叫不醒", "抽搐", "晕倒"],
+    "unconscious": ["昏迷", "失去知觉", "叫不醒", "没有呼吸", "抽搐"],
+    "sepsis": ["败血症", "脓毒症"],
+    "symptom": ["痛", "疼", "咳嗽", "发烧", "头晕", "呕吐", "腹泻", "出血", "肿"],
+    "minor": ["流鼻涕", "打喷嚏", "鼻塞", "小感冒"],
+}
+
+_NEGATION_LATIN = re.compile(
+    r"\b(?:no|not|never|without|denies|deny|denied|none|nor|neither|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|"
+    r"isn'?t|wasn'?t|aren'?t|free of|negative for|ruled out|pas|sans|aucun|aucune|jamais|ni|sin|nunca|ningun|"
+    r"ninguna|tampoco|"
+    # History and hypotheticals are not the patient's present complaint.
+    r"died of|history of|risk of|signs of|symptoms of|mort d'?un|antecedents? de|murio de|antecedentes de)\b"
+)
+_NEGATION_CJK = ("没有", "没", "无", "不", "未", "否认")
+NEGATION_WORDS = 5  # how far back (in words) a negation reaches
+NEGATION_CHARS_CJK = 4
+
+
+def _compile(patterns: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:\\b{p}\\b)" for p in patterns))
+
+
+CONCEPTS: dict[str, tuple[re.Pattern | None, tuple[str, ...]]] = {
+    name: (_compile(_LATIN[name]) if name in _LATIN else None, tuple(_CJK.get(name, ())))
+    for name in sorted(set(_LATIN) | set(_CJK))
+}
+
+
+def _negated(clause: str, start: int) -> bool:
+    before = clause[:start]
+    for cue in _NEGATION_CJK:
+        if cue in before[-NEGATION_CHARS_CJK:]:
+            return True
+    window = " ".join(before.split()[-NEGATION_WORDS:])
+    return bool(_NEGATION_LATIN.search(window))
+
+
+def find(concept: str, clauses: list[str]) -> str | None:
+    """The first un-negated match of a concept in the clauses, or None."""
+    pattern, cjk = CONCEPTS[concept]
+    for clause in clauses:
+        if pattern is not None:
+            for match in pattern.finditer(clause):
+                if not _negated(clause, match.start()):
+                    return match.group(0)
+        for word in cjk:
+            at = clause.find(word)
+            if at >= 0 and not _negated(clause, at):
+                return word
+    return None
+
+
+def strip(concept: str, clauses: list[str]) -> list[str]:
+    """The clauses with every match of a concept removed."""
+    pattern, cjk = CONCEPTS[concept]
+    out = []
+    for clause in clauses:
+        if pattern is not None:
+            clause = pattern.sub(" ", clause)
+        for word in cjk:
+            clause = clause.replace(word, " ")
+        out.append(clause)
+    return out
