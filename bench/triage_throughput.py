@@ -40,6 +40,12 @@ def main() -> None:
     for name, q in (("p50", 0.5), ("p95", 0.95)):
         print(f"latency {name}         {latencies[int(q * (len(latencies) - 1))] * 1e6:,.0f} µs")
     print(f"latency max         {latencies[-1] * 1e6:,.0f} µs")
+    for path in sorted(VIGNETTES.parent.glob("triage_*.jsonl")):
+        report(path)
+
+
+def report(path: Path) -> None:
+    rows = [json.loads(line) for line in path.open()]
     total, right, alarms, non_emergency = Counter(), Counter(), 0, 0
     for row in rows:
         level = triage_message(row["text"], row.get("previous_question", "")).level
@@ -48,9 +54,9 @@ def main() -> None:
         if row["level"] != "emergency":
             non_emergency += 1
             alarms += level == "emergency"
-    for level in ("emergency", "urgent", "routine", "self-care"):
-        print(f"recall {level:12} {right[level]}/{total[level]}")
-    print(f"emergency false alarms {alarms}/{non_emergency}")
+    levels = ("emergency", "urgent", "routine", "self-care")
+    recall = ", ".join(f"{level} {right[level]}/{total[level]}" for level in levels)
+    print(f"{path.name}: {recall}; emergency false alarms {alarms}/{non_emergency}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ from django.core.management import call_command
 from agent.safety.rules import Level
 from agent.safety.triage import triage_message
 
-VIGNETTES = [json.loads(line) for line in (Path(__file__).parent / "data" / "triage_vignettes.jsonl").open()]
+DATA = Path(__file__).parent / "data"
+VIGNETTES = [json.loads(line) for line in (DATA / "triage_vignettes.jsonl").open()]
+# Written independently of the rules (see docs/triage.md): half used to tune them, half never looked at while tuning.
+EXTERNAL = {name: [json.loads(line) for line in (DATA / f"triage_external_{name}.jsonl").open()]
+            for name in ("tuning", "heldout")}
 
 
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=[v["text"][:40] for v in VIGNETTES])
@@ -30,6 +34,20 @@ def test_every_emergency_is_caught_and_nothing_else_is_called_one():
     emergencies = sum(v["level"] == Level.EMERGENCY for v in VIGNETTES)
     assert caught[Level.EMERGENCY] == emergencies
     assert false_alarms == 0
+
+
+@pytest.mark.parametrize("name", sorted(EXTERNAL))
+def test_external_sets_lose_no_emergency_and_raise_no_false_alarm(name):
+    missed, false_alarms = [], []
+    for v in EXTERNAL[name]:
+        level = triage_message(v["text"], v.get("previous_question", "")).level
+        if v["level"] == Level.EMERGENCY and level != Level.EMERGENCY:
+            missed.append(v["text"])
+        if v["level"] != Level.EMERGENCY and level == Level.EMERGENCY:
+            false_alarms.append(v["text"])
+    # The tuning half still has two known misses (docs/triage.md); the held-out half has none.
+    assert len(missed) <= (2 if name == "tuning" else 0), missed
+    assert false_alarms == []
 
 
 @pytest.mark.parametrize("text", ["no chest pain and no sweating", "I have never felt suicidal",

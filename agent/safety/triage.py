@@ -14,11 +14,12 @@ from agent.safety.concepts import find, strip
 from agent.safety.normalize import clauses, fold
 from agent.safety.rules import RULES, SEVERITY, Level
 
-# A reply that only makes sense with the question it answers ("yes" to "any chest pain?").
+# A reply that only makes sense with the question it answers ("yes" to "any chest pain?",
+# "yes both, sweating buckets"): it starts with an affirmative word.
 _AFFIRMATIVE = re.compile(
-    r"^(?:yes|yeah|yep|yup|ya|y|i do|i have|it is|correct|right|that'?s right|sure|definitely|absolutely|"
-    r"oui|ouais|exact|c'?est ca|si|claro|correcto|eso es|是|是的|对|对的|有|嗯)"
-    r"(?:,? ?(?:yes|both|all of them|i do|it is|i have|a lot|very much))*[\s.!]*$"
+    r"^(?:yes|yeah|yep|yup|y|i do|i have|it is|correct|that'?s right|sure|definitely|absolutely|"
+    r"oui|ouais|exact|c'?est ca|si|claro|correcto|eso es)(?![\w'])"
+    r"|^(?:是的|是|对的|对|有的|有|嗯)"
 )
 
 
@@ -34,7 +35,7 @@ class TriageResult:
 def triage_message(text: str, previous_question: str = "") -> TriageResult:
     """Triage a message. A bare "yes" is judged together with the question it answers."""
     parts = clauses(text)
-    if previous_question and _AFFIRMATIVE.match(fold(text)):
+    if previous_question and _AFFIRMATIVE.search(fold(text)):
         parts = clauses(previous_question) + parts
     fired: list[tuple] = []
     for rule in RULES:
