@@ -50,6 +50,15 @@ def test_an_oversized_message_is_still_triaged(cast):
     assert any("Call 999 now" in t for t in texts)
 
 
+def test_a_yes_to_the_agents_red_flag_question_is_an_emergency(cast):
+    alice = cast["alice"]
+    Message.objects.create(conversation=alice.conversation, author=Author.AGENT,
+                           text="Is the pain spreading to your arm, and are you sweating?")
+    result = send(alice, "yes")
+    assert Message.objects.get(id=result.message.id).triage_level == Level.EMERGENCY
+    assert Message.objects.filter(author=Author.SYSTEM, text__contains="Call 999 now").exists()
+
+
 def test_a_routine_message_gets_no_fixed_reply(cast):
     alice = cast["alice"]
     send(alice, "My knee aches after running")

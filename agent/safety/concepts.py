@@ -34,7 +34,7 @@ _LATIN: dict[str, list[str]] = {
         r'(?:me )?baja al brazo',
         r'irradia (?:al|hacia el) brazo',
         r"(?:spreading|radiating|going|moving|shooting|spreads|radiates|goes) (?:down |up |to |into |through )+"
-        r"(?:my |the )?(?:left )?(?:arm|jaw|neck|back|shoulder)",
+        r"(?:my |the |your |his |her )?(?:left )?(?:arm|jaw|neck|back|shoulder)",
         r"(?:left )?arm (?:pain|ache|aching|numb|numbness|heavy)", r"jaw pain",
         r"bras gauche", r"machoire", r"brazo izquierdo", r"mandibula",
     ],

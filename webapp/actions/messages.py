@@ -93,8 +93,8 @@ def do_triage_message(message: Message) -> TriageResult:
     """Triage a stored patient message, record the result on it, and send the fixed
     reply for an emergency or urgent result."""
     previous = (
-        Message.objects.filter(conversation_id=message.conversation_id, id__lt=message.id)
-        .exclude(author=Author.PATIENT).order_by("-id").values_list("text", flat=True).first()
+        Message.objects.filter(conversation_id=message.conversation_id, id__lt=message.id, author=Author.AGENT)
+        .order_by("-id").values_list("text", flat=True).first()
     ) or ""
     question = previous if "?" in previous else ""
     try:
