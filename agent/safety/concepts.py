@@ -39,6 +39,7 @@ _LATIN: dict[str, list[str]] = {
         r"bras gauche", r"machoire", r"brazo izquierdo", r"mandibula",
     ],
     "breathless": [
+        r"me cuesta (?:mucho )?respirar",
         r"short(?:ness)? of breath", r"breathless", r"out of breath",
         r"(?:hard|difficult|difficulty|diffculty|trouble|struggling|struggle|problems?) (?:to )?breath(?:e|ing)",
         r"(?:hard|difficult) to catch (?:my )?breath", r"wheez(?:e|ing|y)",
@@ -80,6 +81,7 @@ _LATIN: dict[str, list[str]] = {
         r"no puedo mover el (?:brazo|la pierna)", r"derrame cerebral", r"ictus", r"embolia",
     ],
     "airway_swelling": [
+        r"se me (?:esta )?hinchando (?:la |el |los )?(?:cara|lengua|garganta|labios)",
         r'se me hincha(?:n)? (?:la |el |los )?(?:lengua|garganta|labios)',
         r'tongue (?:feels )?(?:huge|massive|thick|enormous)',
         r"(?:throat|tongue|lips?|mouth) (?:is |are |feels? |feel |keeps |started )?(?:swelling|swollen|swell(?:s|ing)? up|closing(?: up)?|tight)",
@@ -89,11 +91,14 @@ _LATIN: dict[str, list[str]] = {
         r"(?:garganta|lengua|labios?|cara) (?:hinchad[ao]s?|se (?:me )?(?:cierra|hincha))", r"se me cierra la garganta",
         r"choque anafilactico", r"anafilaxia",
     ],
-    "allergic": [r"allerg\w*", r"hives", r"epipen", r"epi-pen", r"urticaire", r"urticaria", r"alergi\w*"],
+    "allergic": [
+        r"pico una (?:abeja|avispa)",
+        r"picadura",r"allerg\w*", r"hives", r"epipen", r"epi-pen", r"urticaire", r"urticaria", r"alergi\w*"],
     "allergic_reaction": [
         r"allergic reaction", r"hives", r"reaction allergique", r"urticaire", r"reaccion alergica", r"urticaria",
     ],
     "suicidal": [
+        r"(?:don'?t|dont) (?:really )?want to (?:be here|live|be alive) anymore",
         r'goodbye (?:letters?|notes?)',
         r'(?:going|want|gonna) to (?:jump off|throw myself (?:off|in front of))',
         r'jump off (?:the|a) (?:bridge|building|roof)',
@@ -112,6 +117,7 @@ _LATIN: dict[str, list[str]] = {
         r"me faire du mal", r"me mutiler", r"automutil\w*", r"hacerme dano", r"autolesion\w*", r"lastimarme",
     ],
     "overdose": [
+        r"took (?:the |a )?whole (?:bottle|packet|pack|box)",
         r'swallowed (?:\w+ ){0,4}batter(?:y|ies)',
         r'(?:drank|swallowed|ate) (?:some |a bit of |the )?(?:bleach|poison|detergent|antifreeze|weed ?killer)',
         r'took \d{2,} (?:of )?(?:my |his |her )?\w+',
@@ -159,7 +165,7 @@ _LATIN: dict[str, list[str]] = {
         r"fievre", r"de la temperature", r"fiebre", r"calentura",
     ],
     "infant": [
-        r'\d{1,2} ?(?:weeks?|wks?)(?: old)?',
+        r'\d{1,2} ?(?:weeks?|wks?)[- ]old',
         r'de \d{1,2} semaines',
         r'de \d{1,2} semanas',
         r'(?:under|less than) (?:3|three) months',
@@ -226,6 +232,8 @@ _LATIN: dict[str, list[str]] = {
         r"marbrures", r"piel moteada",
     ],
     "high_fever": [
+        r"(?:39[.,][5-9]|4[0-2](?:[.,]\d)?) (?:de )?(?:fievre|fiebre)",
+        r"(?:fievre|fiebre|fever|temp)\D{0,10}(?:39[.,][5-9]|4[0-2](?:[.,]\d)?)",
         r'(?:fever|temp) (?:is |of |was )?(?:39[.,][5-9]|4[0-2](?:[.,]\d)?)',
         r"(?:39[.,][5-9]|4[0-2](?:[.,]\d)?) ?(?:c|°c|degrees?|deg)", r"10[3-6](?:[.,]\d)? ?(?:f|°f)",
         r"temperature (?:of |is )?(?:39[.,][5-9]|4[0-2]|10[3-6])",
@@ -245,8 +253,46 @@ _LATIN: dict[str, list[str]] = {
     "tearing_pain": [r"tearing pain", r"ripping pain", r"douleur (?:qui )?dechir\w*", r"dolor desgarrador"],
     "head_injury": [r"(?:hit|banged|bumped|knocked) (?:her |his |my |their )?head", r"head injury", r"fell on (?:her|his|my) head",
                     r"(?:cogne|tape) la tete", r"golpe en la cabeza", r"se golpeo la cabeza"],
-    "urgent_other": [r"can'?t (?:put|bear) (?:any )?weight on", r"(?:vision|sight) (?:is )?(?:a bit |really |suddenly )?(?:blurr\w*|worse|dim)",
+    "urgent_other": [
+        r"looks (?:a bit )?(?:bent|deformed|crooked|out of place)",
+        r"no puedo apoyar (?:el pie|la pierna)",
+        r"me mordio un (?:perro|gato)",
+        r"pus",
+        r"escup\w* (?:un poco de )?sangre",
+        r"sangre al toser",r"can'?t (?:put|bear) (?:any )?weight on", r"(?:vision|sight) (?:is )?(?:a bit |really |suddenly )?(?:blurr\w*|worse|dim)",
                      r"(?:dog|cat|animal|human) (?:bit|bite)", r"bitten by", r"(?:face|jaw|cheek) (?:is )?swell\w*"],
+    "urgent_burn": [
+        r"(?:boiling|hot) (?:water|oil)",
+        r"scald\w*",
+        r"burn (?:is )?(?:bigger|larger) than",
+        r"eau bouillante",
+        r"agua hirviendo",
+        r"quemadura grande",
+    ],
+    "urgent_belly": [
+        r"lower right",
+        r"right lower (?:side|abdomen|belly|stomach|tummy)",
+        r"can'?t stand up straight",
+        r"kidney stones?",
+        r"colique nephretique",
+        r"colico renal",
+        r"piedra en el rinon",
+    ],
+    "high_sugar": [
+        r"meter (?:just )?(?:says|reads|shows) hi",
+        r"(?:sugar|glucose|bg|reading|meter)s? (?:is |was |has been |of |at |over |reads |says )*(?:2\d|3\d)(?:[.,]\d)?(?: ?mmol\w*)?",
+        r"(?:sugar|glucose)\D{0,15}[3-6]\d\d",
+    ],
+    "urinary": [
+        r"burn\w* when (?:i )?(?:pee|wee|urinat\w*)",
+        r"(?:ca )?brule quand je fais pipi",
+        r"brulures? (?:urinaires|en urinant)",
+        r"arde al orinar",
+        r"uti",
+        r"urine infection",
+        r"infection urinaire",
+        r"infeccion de orina",
+    ],
     "symptom": [
         r"pain\w*", r"ache\w*", r"aching", r"hurts?", r"hurting", r"sore", r"cough\w*", r"rash", r"itch\w*",
         r"vomit\w*", r"nause\w*", r"diarrh\w*", r"dizz\w*", r"headache", r"migraine", r"swell\w*", r"swollen",
@@ -255,6 +301,19 @@ _LATIN: dict[str, list[str]] = {
         r"douleur\w*", r"mal", r"toux", r"fievre", r"dolor\w*", r"tos", r"fiebre",
     ],
     "minor": [
+        r"stubbed (?:my )?(?:little )?toe",
+        r"can walk (?:on it )?(?:fine|normally)",
+        r"hurts? like hell",
+        r"stung by a (?:bee|wasp)",
+        r"(?:bee|wasp) sting",
+        r"small (?:red )?bump",
+        r"me corte (?:el|un) dedo",
+        r"(?:ya )?paro de sangrar",
+        r"cogne (?:le )?(?:petit )?orteil",
+        r"je marche normalement",
+        r"hiccups?",
+        r"hoquet",
+        r"hipo",
         r'itch\w*',
         r'mild headache',
         r'(?:my|a|the) cold',
@@ -282,7 +341,7 @@ _CJK: dict[str, list[str]] = {
     "stroke": ["口角歪斜", "嘴歪", "说话不清", "口齿不清", "半身无力", "半身麻木", "中风", "一侧无力", "脸歪"],
     "airway_swelling": ["喉咙肿", "喉咙发紧", "舌头肿", "嘴唇肿", "过敏性休克", "脸肿"],
     "allergic": ["过敏"],
-    "allergic_reaction": ["过敏反应", "荨麻疹"],
+    "allergic_reaction": [ "全身起红疹", "红疹子","过敏反应", "荨麻疹"],
     "suicidal": [ '结束自己的生命', '结束自己生命', '想好怎么做',"自杀", "不想活", "想死", "结束生命", "轻生", "了结自己"],
     "self_harm": ["自残", "伤害自己", "割腕"],
     "overdose": ["过量服药", "吃了太多药", "吞药", "中毒", "喝了农药", "吃了一整瓶"],
@@ -290,22 +349,22 @@ _CJK: dict[str, list[str]] = {
     "stiff_neck": ["脖子僵硬", "颈部僵硬"],
     "non_blanching_rash": ["紫色斑点", "压之不褪色"],
     "fever": ["发烧", "发热", "高烧"],
+    "high_fever": ["39度5", "39度6", "39度7", "39度8", "39度9", "40度", "41度", "39.5度", "39.8度", "40.5度"],
     "infant": ["婴儿", "宝宝", "新生儿"],
     "pregnant": ["怀孕", "孕"],
     "pregnancy_danger": [ '晕倒', '剧痛',"出血", "流血", "腹痛", "见红"],
     "thunderclap": ["最严重的头痛", "剧烈头痛", "雷击样头痛", "突然剧烈头痛"],
     "diabetes": ["糖尿病", "血糖", "胰岛素"],
-    "altered_consciousness": [ '迷迷糊糊', '叫不太醒', '意识不清', '糊涂', '不认识人',"意识模糊", "神志不清", "昏迷", "叫不醒", "抽搐", "晕倒"],
+    "altered_consciousness": [ "迷糊", '迷迷糊糊', '叫不太醒', '意识不清', '糊涂', '不认识人',"意识模糊", "神志不清", "昏迷", "叫不醒", "抽搐", "晕倒"],
     "unconscious": ["昏迷", "失去知觉", "叫不醒", "没有呼吸", "抽搐"],
     "sepsis": ["败血症", "脓毒症"],
+    "sepsis_signs": ["浑身发抖", "心跳特别快", "没怎么尿", "血压很低"],
+    "urgent_other": ["被狗咬", "全身起红疹"],
     "coughing_blood": ["咳血", "咯血", "咳出来几口血", "咳出血", "痰中带血"],
-    "tearing_pain": [r"tearing pain", r"ripping pain", r"douleur (?:qui )?dechir\w*", r"dolor desgarrador"],
-    "head_injury": [r"(?:hit|banged|bumped|knocked) (?:her |his |my |their )?head", r"head injury", r"fell on (?:her|his|my) head",
-                    r"(?:cogne|tape) la tete", r"golpe en la cabeza", r"se golpeo la cabeza"],
-    "urgent_other": [r"can'?t (?:put|bear) (?:any )?weight on", r"(?:vision|sight) (?:is )?(?:a bit |really |suddenly )?(?:blurr\w*|worse|dim)",
-                     r"(?:dog|cat|animal|human) (?:bit|bite)", r"bitten by", r"(?:face|jaw|cheek) (?:is )?swell\w*"],
+    "urgent_belly": ["右下腹", "直不起腰", "肚子剧痛", "腹部剧痛", "结石", "尿有点红", "血尿"],
+    "urinary": ["尿痛", "尿频", "尿急"],
     "symptom": ["痛", "疼", "咳嗽", "发烧", "头晕", "呕吐", "腹泻", "出血", "肿"],
-    "minor": [ '小口子', '血已经止住',"流鼻涕", "打喷嚏", "鼻塞", "小感冒"],
+    "minor": [ "打嗝", '小口子', '血已经止住',"流鼻涕", "打喷嚏", "鼻塞", "小感冒"],
 }
 
 _NEGATION_LATIN = re.compile(
@@ -316,7 +375,7 @@ _NEGATION_LATIN = re.compile(
     r"died of|history of|risk of|signs of|symptoms of|thought it was|passed away from|mort d'?un|antecedents? de|"
     r"murio de|antecedentes de)\b"
 )
-_NEGATION_CJK = ("没有", "没", "无", "不", "未", "否认")
+_NEGATION_CJK = ("没有", "没", "无", "不", "未", "否认", "年前", "以前", "曾经", "去年")
 # After a match, these make it past history, not a present complaint ("had a stroke in 2019").
 _HISTORY_AFTER = re.compile(
     r"\b(?:last year|years? ago|months ago|in (?:19|20)\d\d|en (?:19|20)\d\d|hace \d+ anos|il y a \d+ ans|fully recovered)\b"
