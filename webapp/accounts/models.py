@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from webapp.accounts.emergency import emergency_number
+from webapp.accounts.emergency import DEFAULT_EMERGENCY_NUMBER, emergency_number
 
 
 class Role(models.TextChoices):
@@ -39,6 +39,12 @@ class PatientProfile(models.Model):
     @property
     def emergency_number(self) -> str:
         return emergency_number(self.country)
+
+
+def language_and_emergency_number(patient_id: int) -> tuple[str, str]:
+    """What fixed replies to a patient need: their language and the number they should call."""
+    profile = PatientProfile.objects.filter(user_id=patient_id).first()
+    return (profile.language, profile.emergency_number) if profile else ("en", DEFAULT_EMERGENCY_NUMBER)
 
 
 class CareTeamMembership(models.Model):

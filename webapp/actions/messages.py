@@ -13,8 +13,7 @@ from django.utils import timezone
 from agent.safety.replies import red_flag_reply
 from agent.safety.rules import Level
 from agent.safety.triage import TriageResult, triage_message
-from webapp.accounts.emergency import DEFAULT_EMERGENCY_NUMBER
-from webapp.accounts.models import PatientProfile, User
+from webapp.accounts.models import User, language_and_emergency_number
 from webapp.actions.events import enqueue_turn, send_event_on_commit
 from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
 
@@ -102,15 +101,15 @@ def do_triage_message(message: Message) -> TriageResult:
     except Exception:  # a bug in the rules must not lose the message: treat it as urgent
         log.exception("triage failed on message %s", message.id)
         triage = TriageResult(Level.URGENT, ["triage error: treated as urgent"])
-    profile = PatientProfile.objects.filter(user_id=message.conversation.patient_id).first()
-    reply = red_flag_reply(triage.level, profile.language if profile else "en",
-                           profile.emergency_number if profile else DEFAULT_EMERGENCY_NUMBER)
+    message.triage_level, message.triage_reasons = triage.level, triage.reasons
+    if triage.level not in (Level.EMERGENCY, Level.URGENT):
+        Message.objects.filter(id=message.id).update(triage_level=triage.level, triage_reasons=triage.reasons)
+        return triage
+    reply = red_flag_reply(triage.level, *language_and_emergency_number(message.conversation.patient_id))
     with transaction.atomic():
         Message.objects.filter(id=message.id).update(triage_level=triage.level, triage_reasons=triage.reasons)
-        message.triage_level, message.triage_reasons = triage.level, triage.reasons
-        if reply:
-            notice = Message.objects.create(conversation_id=message.conversation_id, author=Author.SYSTEM, text=reply)
-            send_event_on_commit(message.conversation.group_name, notice.as_event())
+        notice = Message.objects.create(conversation_id=message.conversation_id, author=Author.SYSTEM, text=reply)
+        send_event_on_commit(message.conversation.group_name, notice.as_event())
     if triage.level == Level.EMERGENCY:
         log.warning("EMERGENCY in conversation %s: %s", message.conversation.public_id, "; ".join(triage.reasons))
     return triage

@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from webapp.accounts.access import get_conversation_for_user
-from webapp.accounts.emergency import DEFAULT_EMERGENCY_NUMBER
-from webapp.accounts.models import PatientProfile, Role, User
+from webapp.accounts.models import Role, User, language_and_emergency_number
 from webapp.chat.models import Conversation
 
 HISTORY_LIMIT = 200
@@ -63,11 +62,6 @@ def patients(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/patients.html", {"conversations": rows})
 
 
-def _emergency_number(convo: Conversation) -> str:
-    profile = PatientProfile.objects.filter(user_id=convo.patient_id).first()
-    return profile.emergency_number if profile else DEFAULT_EMERGENCY_NUMBER
-
-
 def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool) -> HttpResponse:
     """The newest HISTORY_LIMIT messages, or with ?before=ID the ones before that message."""
     rows = convo.messages.order_by("-id")
@@ -89,5 +83,5 @@ def _render_conversation(request: HttpRequest, convo: Conversation, can_write: b
         "last_id": newest,
         "can_write": can_write,
         "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
-        "emergency_number": _emergency_number(convo),
+        "emergency_number": language_and_emergency_number(convo.patient_id)[1],
     })
