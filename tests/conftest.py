@@ -22,6 +22,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings) -> None:
+    """Hash with MD5 in-process (seconds per test saved); e2e tests keep the real hashers their servers use."""
+    if request.node.get_closest_marker("e2e") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db):
     from tests.support.cast import make_cast
@@ -105,3 +112,11 @@ def browser_context(browser):
 
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def ehr_token(cast) -> str:
+    """A backend EHR client's token with system-wide read and write."""
+    from tests.support.fhir import client_token
+
+    return client_token(cast["ehr"], "system/*.read system/*.write")

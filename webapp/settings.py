@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "webapp.accounts",
     "webapp.chat",
+    "oauth2_provider",
+    "fhir.apps.FhirConfig",
     "agent",
 ]
 
@@ -254,6 +256,17 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# The FHIR API: OAuth 2 tokens with SMART scopes (django-oauth-toolkit), request limits.
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "fhir.oauth.SmartScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("FHIR_TOKEN_SECONDS", 3600),
+    "PKCE_REQUIRED": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named so fhir.ClientGrant can point at it
+FHIR_MAX_BODY_BYTES = envint("FHIR_MAX_BODY_BYTES", 10 * 1024 * 1024)
+FHIR_MAX_BUNDLE_ENTRIES = envint("FHIR_MAX_BUNDLE_ENTRIES", 1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = FHIR_MAX_BODY_BYTES + 1024 * 1024
 
 # Mail (password reset). Embedded default: one file per message in var/mail.
 EMAIL_HOST = envstr("EMAIL_HOST", "")

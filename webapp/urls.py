@@ -15,5 +15,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("fhir/", include("fhir.urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("webapp.chat.urls")),
 ]

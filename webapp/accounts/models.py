@@ -17,6 +17,8 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+    # The user's own resource in the FHIR record: Patient/<fhir_id> for patients, Practitioner/<fhir_id> for clinicians.
+    fhir_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     @property
     def is_patient(self) -> bool:

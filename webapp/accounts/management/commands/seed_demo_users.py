@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from fhir.clients import do_register_client
 from webapp.accounts.models import Role, User
-from webapp.actions.accounts import do_add_to_care_team, do_create_patient, do_create_staff_user
+from webapp.actions.accounts import (
+    do_add_to_care_team,
+    do_create_patient,
+    do_create_staff_user,
+    do_ensure_person_record,
+)
 
 DEMO_PASSWORD = "continuum-demo"
+# A backend EHR client of the FHIR API (client credentials), owned by the 'ehr' user.
+DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "continuum-demo-ehr", "continuum-demo-ehr-secret"
+DEMO_CLIENT_SCOPES = "system/*.read system/*.write"
 
 # The cast, shared with the tests (tests/support/cast.py).
 PATIENTS = [
@@ -42,6 +51,10 @@ class Command(BaseCommand):
                 spec = dict(spec)
                 do_create_staff_user(spec.pop("username"), password, spec.pop("role"), **spec)
                 created.append(spec["email"])
+        for user in User.objects.filter(fhir_id__isnull=True, role__in=[Role.PATIENT, Role.CLINICIAN]):
+            do_ensure_person_record(user)
         for clinician, patient in CARE_TEAMS:
             do_add_to_care_team(User.objects.get(username=clinician), User.objects.get(username=patient))
+        do_register_client(User.objects.get(username="ehr"), "Demo EHR", DEMO_CLIENT_SCOPES,
+                           client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         self.stdout.write(f"demo users ready ({len(created)} created); password: {password}")

@@ -1,0 +1,70 @@
+"""AuditEvents: one per read, search and write of clinical data, whoever asked and however.
+
+They are FHIR AuditEvent resources in the same store (searchable by admins through the REST
+API), written through fhir.persistence so that auditing never audits itself, and append-only:
+no requester may update or delete one (fhir.access.Requester.may_write_type).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from fhir.access import Requester
+from fhir.models import ResourceVersion
+from fhir.persistence import instant, new_id, now, write_version
+
+# FHIR restful-interaction code -> AuditEvent.action (C create, R read/vread/search, U update, D delete, E execute).
+ACTIONS = {"create": "C", "read": "R", "vread": "R", "search-type": "E", "search-system": "E", "history-instance": "R",
+           "history-type": "R", "update": "U", "delete": "D", "transaction": "E", "batch": "E", "operation": "E",
+           "patch": "U"}
+OUTCOMES = {"success": "0", "minor": "4", "serious": "8"}
+
+
+@dataclass
+class AuditRecord:
+    interaction: str
+    outcome: str = "success"
+    entities: list[str] = field(default_factory=list)  # references read or written: "Observation/1/_history/2"
+    patients: set[str] = field(default_factory=set)  # Patient ids whose data was touched
+    query: str | None = None
+    description: str | None = None
+
+
+def build_audit_event(requester: Requester, record: AuditRecord, channel: str) -> dict:
+    entities = [{"what": {"reference": ref}, "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                                                       "code": "2"}} for ref in record.entities[:100]]
+    entities += [{"what": {"reference": f"Patient/{pid}"},
+                  "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
+                  "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}}
+                 for pid in sorted(record.patients)[:100]]
+    if record.query:
+        entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
+                         "query": base64.b64encode(record.query.encode()).decode()})
+    agent = {"who": {"display": requester.display}, "requestor": True}
+    if requester.reference.split("/", 1)[1] not in ("", "None"):
+        agent["who"]["reference"] = requester.reference
+    if requester.client_id:
+        agent["altId"] = requester.client_id
+    event = {
+        "resourceType": "AuditEvent",
+        "id": new_id(),
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
+                 "display": "RESTful Operation"},
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": record.interaction}],
+        "action": ACTIONS.get(record.interaction, "E"),
+        "recorded": instant(now()),
+        "outcome": OUTCOMES[record.outcome],
+        "agent": [agent],
+        "source": {"site": channel, "observer": {"display": "Continuum FHIR server"},
+                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}]},
+    }
+    if record.description:
+        event["outcomeDesc"] = record.description[:1000]
+    if entities:
+        event["entity"] = entities
+    return event
+
+
+def write_audit_event(requester: Requester, record: AuditRecord, channel: str) -> None:
+    write_version(build_audit_event(requester, record, channel), previous=None, method=ResourceVersion.Method.CREATE)

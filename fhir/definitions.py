@@ -1,0 +1,65 @@
+"""What the server knows about FHIR R4: resource types, search parameters, the patient compartment.
+
+Search parameters are the official R4 definitions (FHIRPath expressions), pruned to the
+types we store by ``scripts/build_fhir_definitions.py``; they are evaluated with fhirpathpy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fhirpathpy import compile as compile_fhirpath
+from fhirpathpy.models import models as fhirpath_models
+
+DEFINITIONS = json.loads((Path(__file__).parent / "definitions" / "search_parameters.json").read_text())
+
+RESOURCE_TYPES: frozenset[str] = frozenset(DEFINITIONS["resources"])
+# Types whose resources belong to a patient; without a patient reference only system-wide requesters see them.
+PATIENT_COMPARTMENT: dict[str, list[str]] = DEFINITIONS["patient_compartment"]
+# AuditEvent is append-only: written by the server itself, never updated or deleted.
+APPEND_ONLY = frozenset({"AuditEvent"})
+# Parameters evaluated in Python for every type (the official ones are on Resource, outside the pruned file).
+COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")
+
+# fhirpathpy has no resolve(); a reference's type is visible in its text, which is what the server stores.
+_RESOLVE_IS = re.compile(r"where\(resolve\(\) is (\w+)\)")
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    code: str
+    type: str  # token | string | reference | date | quantity | uri | number
+    expression: str
+    target: tuple[str, ...] = ()
+
+    def evaluate(self, resource: dict) -> list[Any]:
+        return _compiled(self.expression)(resource)
+
+
+@cache
+def _compiled(expression: str) -> Callable[[dict], list[Any]]:
+    return compile_fhirpath(_RESOLVE_IS.sub(r"where(reference.startsWith('\1/'))", expression), fhirpath_models["r4"])
+
+
+_COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_profile": "uri",
+                 "_security": "token", "_source": "uri"}
+
+
+@cache
+def search_params(resource_type: str) -> dict[str, SearchParam]:
+    """The search parameters of one type, by code (common ones included, evaluated specially)."""
+    params = {row["code"]: SearchParam(row["code"], row["type"], row["expression"], tuple(row.get("target", ())))
+              for row in DEFINITIONS["resources"].get(resource_type, [])}
+    for code, kind in _COMMON_TYPES.items():
+        params[code] = SearchParam(code, kind, "")
+    return params
+
+
+def is_patient_specific(resource_type: str) -> bool:
+    return resource_type == "Patient" or resource_type in PATIENT_COMPARTMENT

@@ -1,0 +1,1 @@
+"""One file per FHIR interaction or operation beyond plain CRUD: its definition beside its handler."""

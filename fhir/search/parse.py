@@ -1,0 +1,140 @@
+"""Parse a FHIR search query string into typed criteria; reject what cannot be honoured."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from fhir.definitions import RESOURCE_TYPES, SearchParam, search_params
+from fhir.errors import FhirError
+
+PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+MODIFIERS = {"exact", "contains", "missing", "not", "text", "above", "below", "identifier", "of-type", "in",
+             "not-in", "type"}
+DEFAULT_COUNT, MAX_COUNT = 20, 1000
+MAX_VALUES, MAX_CRITERIA, MAX_VALUE_LENGTH = 100, 50, 1024
+RESULT_PARAMS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total",
+                 "_format", "_pretty", "_contained", "_containedType"}
+
+
+@dataclass
+class Criterion:
+    """One AND clause: a parameter (maybe chained) with OR-ed values."""
+
+    param: SearchParam
+    modifier: str | None
+    values: list[str]
+    target_type: str | None = None  # reference:Type modifier, or the type a chain goes through
+    chain: Criterion | None = None  # subject:Patient.name=x -> chain holds name=x on Patient
+
+
+@dataclass
+class SearchRequest:
+    resource_type: str
+    criteria: list[Criterion] = field(default_factory=list)
+    count: int = DEFAULT_COUNT
+    offset: int = 0
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (param code, descending)
+    includes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (source type, param, target type)
+    revincludes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    summary: str | None = None
+    elements: list[str] = field(default_factory=list)
+    total: str = "accurate"
+    ignored: list[str] = field(default_factory=list)  # unknown parameters skipped in lenient mode
+
+
+def _int(name: str, text: str, lowest: int) -> int:
+    if not re.fullmatch(r"\d{1,9}", text) or int(text) < lowest:
+        raise FhirError("invalid", f"{name} must be an integer >= {lowest}, not {text!r}")
+    return int(text)
+
+
+def split_values(text: str) -> list[str]:
+    """Comma-separated OR values; '\\,' is a literal comma."""
+    values = [v.replace("\\,", ",") for v in re.split(r"(?<!\\),", text)]
+    if len(values) > MAX_VALUES:
+        raise FhirError("too-costly", f"at most {MAX_VALUES} values per parameter")
+    return values
+
+
+def _include_spec(name: str, text: str) -> tuple[str, str, str | None]:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or parts[0] not in RESOURCE_TYPES:
+        raise FhirError("invalid", f"{name}={text!r}: expected SourceType:param[:TargetType]")
+    source, code = parts[0], parts[1]
+    if code != "*" and (code not in search_params(source) or search_params(source)[code].type != "reference"):
+        raise FhirError("invalid", f"{name}={text!r}: {source} has no reference parameter {code!r}")
+    target = parts[2] if len(parts) == 3 else None
+    if target and target not in RESOURCE_TYPES:
+        raise FhirError("invalid", f"{name}={text!r}: unknown target type {target!r}")
+    return source, code, target
+
+
+def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: list[str]) -> Criterion | None:
+    head, _, chained = name.partition(".")
+    code, _, modifier = head.partition(":")
+    params = search_params(resource_type)
+    if code not in params:
+        if strict:
+            raise FhirError("invalid", f"unknown search parameter {code!r} for {resource_type}")
+        ignored.append(name)
+        return None
+    param = params[code]
+    target_type = None
+    if modifier and modifier not in MODIFIERS:
+        if param.type == "reference" and modifier in RESOURCE_TYPES:
+            target_type, modifier = modifier, ""
+        else:
+            raise FhirError("invalid", f"unsupported modifier {modifier!r} on {code!r}")
+    modifier = modifier or None
+    if chained:
+        if param.type != "reference":
+            raise FhirError("invalid", f"{code!r} is not a reference: it cannot be chained")
+        targets = [target_type] if target_type else [t for t in param.target if t in RESOURCE_TYPES]
+        if len(targets) != 1:
+            raise FhirError("invalid", f"chain through {code!r} needs a type: {code}:Type.{chained}")
+        inner = _criterion(targets[0], chained, raw, True, ignored)
+        return Criterion(param, None, [], targets[0], inner)
+    if modifier == "missing" and raw not in ("true", "false"):
+        raise FhirError("invalid", f"{name} takes true or false")
+    return Criterion(param, modifier, split_values(raw), target_type)
+
+
+def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bool = False) -> SearchRequest:
+    """Criteria and result parameters from (name, value) pairs as they came in the URL or form body."""
+    request = SearchRequest(resource_type)
+    if len(query) > MAX_CRITERIA:
+        raise FhirError("too-costly", f"at most {MAX_CRITERIA} search parameters")
+    for name, raw in query:
+        if len(raw) > MAX_VALUE_LENGTH or len(name) > 200:
+            raise FhirError("too-costly", f"search parameter {name[:40]!r} is too long")
+        if name == "_count":
+            request.count = min(_int(name, raw, 0), MAX_COUNT)
+        elif name == "_offset":
+            request.offset = _int(name, raw, 0)
+        elif name == "_sort":
+            for key in raw.split(","):
+                code = key.lstrip("-")
+                if code not in search_params(resource_type):
+                    raise FhirError("invalid", f"cannot sort by unknown parameter {code!r}")
+                request.sort.append((code, key.startswith("-")))
+        elif name in ("_include", "_revinclude"):
+            spec = _include_spec(name, raw)
+            if name == "_include" and spec[0] != resource_type:
+                raise FhirError("invalid", f"_include={raw!r} must start with {resource_type}")
+            (request.includes if name == "_include" else request.revincludes).append(spec)
+        elif name == "_summary":
+            if raw not in ("count", "false", "true", "data", "text"):
+                raise FhirError("invalid", f"_summary={raw!r} is not supported")
+            request.summary = raw
+        elif name == "_elements":
+            request.elements = [e.strip() for e in raw.split(",") if e.strip()]
+        elif name == "_total":
+            if raw not in ("none", "estimate", "accurate"):
+                raise FhirError("invalid", f"_total={raw!r} is not one of none, estimate, accurate")
+            request.total = raw
+        elif name in RESULT_PARAMS:
+            continue  # _format, _pretty, _contained: accepted, no effect on what is returned
+        elif (criterion := _criterion(resource_type, name, raw, strict, request.ignored)) is not None:
+            request.criteria.append(criterion)
+    return request

@@ -1,0 +1,437 @@
+"""The FHIR record's Python API: one Repository per requester, every interaction checked and audited.
+
+    repo = Repository(requester_for_user(request.user), channel="dashboard")
+    observation = repo.read("Observation", "123")
+    bundle_page = repo.search("Observation", [("patient", "Patient/1"), ("_sort", "-date")])
+
+The REST API (fhir/views.py), the agent (agent/memory) and the dashboard all go through here,
+so access control and AuditEvents live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from fhir.access import Requester
+from fhir.audit import AuditRecord, write_audit_event
+from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, search_params
+from fhir.errors import FhirError, forbidden, not_found
+from fhir.models import ResourceVersion, SearchIndex, StoredResource
+from fhir.persistence import new_id, write_deletion, write_version
+from fhir.search.parse import SearchRequest, parse_search
+from fhir.search.query import apply_sort, criterion_filter
+from fhir.validation import check_id, check_type, validate_resource
+
+
+@dataclass
+class WriteResult:
+    resource: dict
+    created: bool
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    matches: list[dict]
+    included: list[dict] = field(default_factory=list)
+    total: int | None = None
+
+
+@dataclass
+class HistoryResult:
+    versions: list[ResourceVersion]
+    total: int
+
+
+def local_references(value: Any) -> Iterator[str]:
+    """Every relative reference ('Type/id') anywhere in a resource."""
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str) and not reference.startswith(("#", "http://", "https://", "urn:")):
+            yield reference
+        for item in value.values():
+            yield from local_references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from local_references(item)
+
+
+def dangling_references(resources: list[dict]) -> list[str]:
+    """Relative references that point at nothing stored (types we do not store cannot resolve either)."""
+    wanted: dict[str, set[str]] = {}
+    bad: list[str] = []
+    for resource in resources:
+        for reference in local_references(resource):
+            parts = reference.split("/")
+            if len(parts) == 4 and parts[2] == "_history":
+                parts = parts[:2]
+            if len(parts) != 2 or parts[0] not in RESOURCE_TYPES:
+                bad.append(reference)
+            else:
+                wanted.setdefault(parts[0], set()).add(parts[1])
+    for resource_type, ids in wanted.items():
+        found = set(StoredResource.objects.filter(resource_type=resource_type, fhir_id__in=ids, deleted=False)
+                    .values_list("fhir_id", flat=True))
+        bad += [f"{resource_type}/{i}" for i in sorted(ids - found)]
+    return bad
+
+
+def parse_etag(if_match: str) -> int:
+    text = if_match.strip()
+    text = text[2:] if text.startswith("W/") else text
+    text = text.strip('"')
+    if not text.isdigit():
+        raise FhirError("invalid", f"If-Match {if_match!r} is not a version ETag like W/\"3\"")
+    return int(text)
+
+
+class Repository:
+    def __init__(self, requester: Requester, channel: str = "rest") -> None:
+        self.requester = requester
+        self.channel = channel  # where the request came from: rest, dashboard, agent, app: recorded in the audit
+
+    # ---- access -------------------------------------------------------------------------------------------
+
+    def _require_read(self, resource_type: str) -> None:
+        if not self.requester.may_read_type(resource_type):
+            raise forbidden(f"reading {resource_type}")
+
+    def _require_write(self, resource_type: str) -> None:
+        if not self.requester.may_write_type(resource_type):
+            raise forbidden(f"writing {resource_type}")
+
+    def visible(self, resource_type: str) -> QuerySet[StoredResource]:
+        """Current resources of one type that this requester may see."""
+        self._require_read(resource_type)
+        queryset = StoredResource.objects.filter(resource_type=resource_type)
+        if self.requester.patient_ids is not None and is_patient_specific(resource_type):
+            queryset = queryset.filter(patient_id__in=self.requester.patient_ids)
+        if self.requester.released_only:
+            queryset = queryset.filter(released=True)
+        return queryset
+
+    def _visible_row(self, resource_type: str, fhir_id: str) -> StoredResource:
+        """The row, if visible; outsiders get 404 whether it exists or not (existence is not disclosed)."""
+        check_type(resource_type)
+        check_id(fhir_id)
+        row = self.visible(resource_type).filter(fhir_id=fhir_id).first()
+        if row is None:
+            raise not_found(resource_type, fhir_id)
+        return row
+
+    def _check_compartment(self, stored: StoredResource) -> None:
+        if not self.requester.may_touch_patient(stored.resource_type, stored.patient_id):
+            raise forbidden(f"writing {stored.resource_type} outside your patients' records")
+
+    # ---- audit --------------------------------------------------------------------------------------------
+
+    def _audited(self, record: AuditRecord, action: Callable[[], Any]) -> Any:
+        """Run an interaction; write its AuditEvent whatever the outcome (writes: in the same transaction)."""
+        try:
+            result = action()
+        except FhirError as error:
+            record.outcome = "minor" if error.status < 500 else "serious"
+            record.description = error.diagnostics
+            write_audit_event(self.requester, record, self.channel)
+            raise
+        write_audit_event(self.requester, record, self.channel)
+        return result
+
+    @staticmethod
+    def _touch(record: AuditRecord, row: StoredResource) -> None:
+        record.entities.append(f"{row.resource_type}/{row.fhir_id}/_history/{row.version_id}")
+        if row.patient_id:
+            record.patients.add(row.patient_id)
+
+    # ---- read ---------------------------------------------------------------------------------------------
+
+    def read(self, resource_type: str, fhir_id: str) -> dict:
+        record = AuditRecord("read", entities=[f"{resource_type}/{fhir_id}"])
+
+        def action() -> dict:
+            row = self._visible_row(resource_type, fhir_id)
+            self._touch(record, row)
+            if row.deleted:
+                raise FhirError("deleted", f"{resource_type}/{fhir_id} was deleted (version {row.version_id})")
+            return row.content
+
+        return self._audited(record, action)
+
+    def vread(self, resource_type: str, fhir_id: str, version_id: str) -> dict:
+        record = AuditRecord("vread", entities=[f"{resource_type}/{fhir_id}/_history/{version_id}"])
+
+        def action() -> dict:
+            row = self._visible_row(resource_type, fhir_id)
+            if row.patient_id:
+                record.patients.add(row.patient_id)
+            version = row.versions.filter(version_id=int(version_id) if version_id.isdigit() else -1).first()
+            if version is None or (self.requester.released_only and not version.released):
+                raise FhirError("not-found", f"{resource_type}/{fhir_id} has no version {version_id!r}")
+            if version.content is None:
+                raise FhirError("deleted", f"version {version_id} of {resource_type}/{fhir_id} is a deletion")
+            return version.content
+
+        return self._audited(record, action)
+
+    def history(self, resource_type: str | None = None, fhir_id: str | None = None, *, count: int = 20,
+                offset: int = 0, since: Any = None) -> HistoryResult:
+        record = AuditRecord("history-instance" if fhir_id else "history-type",
+                             entities=[f"{resource_type}/{fhir_id}" if fhir_id else f"{resource_type}"])
+
+        def action() -> HistoryResult:
+            if resource_type is None:
+                raise FhirError("not-supported", "system-level history is not supported: name a resource type",
+                                status=405)
+            check_type(resource_type)
+            versions = ResourceVersion.objects.select_related("resource").filter(
+                resource__in=self.visible(resource_type) if fhir_id is None else
+                [self._visible_row(resource_type, fhir_id)])
+            if self.requester.released_only:
+                versions = versions.filter(released=True)
+            if since is not None:
+                versions = versions.filter(last_updated__gte=since)
+            versions = versions.order_by("-last_updated", "-pk")
+            page = list(versions[offset:offset + count])
+            for version in page:
+                if version.resource.patient_id:
+                    record.patients.add(version.resource.patient_id)
+            return HistoryResult(page, versions.count())
+
+        return self._audited(record, action)
+
+    # ---- search -------------------------------------------------------------------------------------------
+
+    def search(self, resource_type: str, query: list[tuple[str, str]], *, strict: bool = False) -> SearchResult:
+        record = AuditRecord("search-type", entities=[resource_type],
+                             query=f"{resource_type}?" + "&".join(f"{k}={v}" for k, v in query))
+
+        def action() -> SearchResult:
+            check_type(resource_type)
+            request = parse_search(resource_type, query, strict=strict)
+            queryset = self.visible(resource_type).filter(deleted=False)
+            for criterion in request.criteria:
+                queryset = queryset.filter(criterion_filter(criterion))
+            total = queryset.count() if request.total != "none" or request.summary == "count" else None
+            if request.summary == "count":
+                return SearchResult(request, [], total=total)
+            queryset = apply_sort(queryset, resource_type, request.sort or [("_lastUpdated", True)])
+            rows = list(queryset[request.offset:request.offset + request.count])
+            for row in rows:
+                if row.patient_id:
+                    record.patients.add(row.patient_id)
+            included = self._includes(request, rows) + self._revincludes(request, rows)
+            for row in included:
+                if row.patient_id:
+                    record.patients.add(row.patient_id)
+            return SearchResult(request, [r.content for r in rows], [r.content for r in included], total)
+
+        return self._audited(record, action)
+
+    def _includes(self, request: SearchRequest, rows: list[StoredResource]) -> list[StoredResource]:
+        if not request.includes or not rows:
+            return []
+        seen = {(r.resource_type, r.fhir_id) for r in rows}
+        targets: dict[str, set[str]] = {}
+        for _source, code, target_type in request.includes:
+            index = SearchIndex.objects.filter(resource__in=rows, ref_type__isnull=False)
+            if code != "*":
+                index = index.filter(param=code)
+            if target_type:
+                index = index.filter(ref_type=target_type)
+            for ref_type, ref_id in index.values_list("ref_type", "ref_id"):
+                if ref_type in RESOURCE_TYPES and (ref_type, ref_id) not in seen:
+                    targets.setdefault(ref_type, set()).add(ref_id)
+        included = []
+        for ref_type, ids in targets.items():
+            if self.requester.may_read_type(ref_type):  # includes obey the same rules as direct reads
+                included += list(self.visible(ref_type).filter(fhir_id__in=ids, deleted=False))
+        return included
+
+    def _revincludes(self, request: SearchRequest, rows: list[StoredResource]) -> list[StoredResource]:
+        if not request.revincludes or not rows:
+            return []
+        included: dict[int, StoredResource] = {}
+        ids = [r.fhir_id for r in rows]
+        for source, code, _target in request.revincludes:
+            if not self.requester.may_read_type(source):
+                continue
+            codes = [c for c, p in search_params(source).items() if p.type == "reference"] if code == "*" else [code]
+            pointing = SearchIndex.objects.filter(param__in=codes, ref_type=request.resource_type, ref_id__in=ids)
+            for row in self.visible(source).filter(deleted=False, pk__in=pointing.values("resource")):
+                included[row.pk] = row
+        return list(included.values())
+
+    def everything(self, patient_id: str, *, count: int = 100, offset: int = 0, types: list[str] | None = None,
+                   since: Any = None) -> SearchResult:
+        """Patient/$everything: the patient and every resource in their compartment that the requester may see."""
+        record = AuditRecord("operation", entities=[f"Patient/{patient_id}"], patients={patient_id},
+                             query=f"Patient/{patient_id}/$everything")
+
+        def action() -> SearchResult:
+            self._visible_row("Patient", patient_id)
+            wanted = [t for t in (types or sorted(RESOURCE_TYPES)) if t != "AuditEvent"
+                      and self.requester.may_read_type(t)]
+            query = Q()
+            for resource_type in wanted:
+                type_rows = self.visible(resource_type).filter(deleted=False)
+                type_filter = Q(fhir_id=patient_id) if resource_type == "Patient" else Q(patient_id=patient_id)
+                query |= Q(pk__in=type_rows.filter(type_filter).values("pk"))
+            queryset = StoredResource.objects.filter(query) if wanted else StoredResource.objects.none()
+            if since is not None:
+                queryset = queryset.filter(last_updated__gte=since)
+            queryset = queryset.order_by("resource_type", "pk")
+            rows = list(queryset[offset:offset + count])
+            request = SearchRequest("Patient", count=count, offset=offset)
+            return SearchResult(request, [r.content for r in rows], total=queryset.count())
+
+        return self._audited(record, action)
+
+    # ---- write --------------------------------------------------------------------------------------------
+
+    def create(self, data: Any, *, if_none_exist: str | None = None, resource_type: str | None = None,
+               assigned_id: str | None = None, check_references: bool = True) -> WriteResult:
+        """Create (the server assigns the id; a transaction bundle passes the one it already handed out).
+
+        check_references=False leaves the dangling-reference check to the caller (a transaction checks
+        once after all its entries are written, so entries may point at each other).
+        """
+        record = AuditRecord("create")
+
+        def action() -> WriteResult:
+            resource = validate_resource(data, resource_type)
+            self._require_write(resource["resourceType"])
+            if if_none_exist is not None:
+                existing = self._conditional_match(resource["resourceType"], if_none_exist)
+                if existing is not None:
+                    self._touch(record, existing)
+                    return WriteResult(existing.content, created=False)
+            resource["id"] = assigned_id or new_id()  # a client-sent id is ignored on create
+            with transaction.atomic():
+                stored = write_version(resource, previous=None, method=ResourceVersion.Method.CREATE)
+                self._check_compartment(stored)
+                if check_references:
+                    self.check_references([stored.content])
+                self._touch(record, stored)
+                write_audit_event(self.requester, record, self.channel)
+            return WriteResult(stored.content, created=True)
+
+        return self._write_audited(record, action)
+
+    def update(self, resource_type: str, fhir_id: str, data: Any, *, if_match: str | None = None,
+               check_references: bool = True) -> WriteResult:
+        record = AuditRecord("update", entities=[f"{resource_type}/{fhir_id}"])
+
+        def action() -> WriteResult:
+            check_type(resource_type)
+            check_id(fhir_id)
+            resource = validate_resource(data, resource_type)
+            if resource.get("id") != fhir_id:
+                raise FhirError("invalid", f"the resource's id ({resource.get('id')!r}) must equal the URL's "
+                                           f"({fhir_id!r})")
+            self._require_write(resource_type)
+            with transaction.atomic():
+                previous = (StoredResource.objects.select_for_update()
+                            .filter(resource_type=resource_type, fhir_id=fhir_id).first())
+                if previous is not None and not self.requester.may_touch_patient(resource_type, previous.patient_id):
+                    raise not_found(resource_type, fhir_id)
+                if if_match is not None:
+                    expected = parse_etag(if_match)
+                    if previous is None or previous.version_id != expected:
+                        current = previous.version_id if previous else "none"
+                        raise FhirError("conflict", f"{resource_type}/{fhir_id} is at version {current}, "
+                                                    f"not {expected}", status=412)
+                if previous is not None and not previous.deleted and _same_content(previous.content, resource):
+                    self._touch(record, previous)  # nothing changed: no new version (as HAPI does)
+                    write_audit_event(self.requester, record, self.channel)
+                    return WriteResult(previous.content, created=False)
+                method = ResourceVersion.Method.UPDATE if previous else ResourceVersion.Method.CREATE
+                stored = write_version(resource, previous=previous, method=method)
+                self._check_compartment(stored)
+                if check_references:
+                    self.check_references([stored.content])
+                self._touch(record, stored)
+                write_audit_event(self.requester, record, self.channel)
+            return WriteResult(stored.content, created=previous is None)
+
+        return self._write_audited(record, action)
+
+    def delete(self, resource_type: str, fhir_id: str) -> None:
+        record = AuditRecord("delete", entities=[f"{resource_type}/{fhir_id}"])
+
+        def action() -> None:
+            check_type(resource_type)
+            check_id(fhir_id)
+            self._require_write(resource_type)
+            with transaction.atomic():
+                previous = (self.visible(resource_type).select_for_update().filter(fhir_id=fhir_id).first())
+                if previous is None:
+                    raise not_found(resource_type, fhir_id)
+                if previous.deleted:
+                    self._touch(record, previous)
+                    write_audit_event(self.requester, record, self.channel)
+                    return  # deleting twice is not an error (the spec allows 200/204)
+                # The audit trail may point at anything, deleted or not; other resources keep integrity.
+                referrers = (SearchIndex.objects.filter(ref_type=resource_type, ref_id=fhir_id, resource__deleted=False)
+                             .exclude(resource=previous).exclude(resource__resource_type__in=APPEND_ONLY))
+                if referrers.exists():
+                    first = referrers.select_related("resource").first().resource
+                    raise FhirError("conflict", f"{resource_type}/{fhir_id} is referenced by "
+                                                f"{first.resource_type}/{first.fhir_id}: delete that first")
+                stored = write_deletion(previous)
+                self._touch(record, stored)
+                write_audit_event(self.requester, record, self.channel)
+
+        self._write_audited(record, action)
+
+    def _write_audited(self, record: AuditRecord, action: Callable[[], Any]) -> Any:
+        """Writes audit inside their own transaction; a refused write is audited on its own afterwards."""
+        try:
+            return action()
+        except FhirError as error:
+            record.outcome = "minor" if error.status < 500 else "serious"
+            record.description = error.diagnostics
+            write_audit_event(self.requester, record, self.channel)
+            raise
+
+    def _conditional_match(self, resource_type: str, query_text: str) -> StoredResource | None:
+        from urllib.parse import parse_qsl
+
+        query = parse_qsl(query_text.split("?", 1)[-1], keep_blank_values=True)
+        if not query:
+            raise FhirError("invalid", "If-None-Exist needs search parameters, e.g. identifier=system|value")
+        request = parse_search(resource_type, query, strict=True)
+        queryset = StoredResource.objects.filter(resource_type=resource_type, deleted=False)
+        for criterion in request.criteria:
+            queryset = queryset.filter(criterion_filter(criterion))
+        matches = list(queryset[:2])
+        if len(matches) > 1:
+            raise FhirError("conflict", f"If-None-Exist {query_text!r} matches more than one resource", status=412)
+        if matches and not self.requester.may_touch_patient(resource_type, matches[0].patient_id):
+            raise forbidden("the matching resource belongs to a record you cannot see")
+        return matches[0] if matches else None
+
+    def conditional_match(self, resource_type: str, query_text: str) -> dict | None:
+        """The one resource a conditional create would find (None if none; 412 if several)."""
+        row = self._conditional_match(resource_type, query_text)
+        return row.content if row is not None else None
+
+    @staticmethod
+    def check_references(resources: list[dict]) -> None:
+        bad = dangling_references(resources)
+        if bad:
+            raise FhirError("processing", f"references to resources that do not exist here: {', '.join(bad[:10])}",
+                            status=422)
+
+
+def _same_content(stored: dict | None, incoming: dict) -> bool:
+    def strip(resource: dict | None) -> dict:
+        resource = dict(resource or {})
+        meta = {k: v for k, v in resource.pop("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+        return {**resource, "meta": meta} if meta else resource
+
+    return strip(stored) == strip(incoming)
