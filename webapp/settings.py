@@ -257,6 +257,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Red flags: how soon a clinician must acknowledge an emergency, and see an urgent patient.
+EMERGENCY_ACK_MINUTES = envint("EMERGENCY_ACK_MINUTES", 15)
+URGENT_RESPONSE_MINUTES = envint("URGENT_RESPONSE_MINUTES", 240)
+
 # The FHIR API: OAuth 2 tokens with SMART scopes (django-oauth-toolkit), request limits.
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "fhir.oauth.SmartScopes",

@@ -15,6 +15,7 @@ from agent.safety.rules import Level
 from agent.safety.triage import TriageResult, triage_message
 from webapp.accounts.models import User, language_and_emergency_number
 from webapp.actions.events import enqueue_turn, send_event_on_commit
+from webapp.actions.flags import do_raise_red_flag
 from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def do_triage_message(message: Message) -> TriageResult:
         Message.objects.filter(id=message.id).update(triage_level=triage.level, triage_reasons=triage.reasons)
         notice = Message.objects.create(conversation_id=message.conversation_id, author=Author.SYSTEM, text=reply)
         send_event_on_commit(message.conversation.group_name, notice.as_event())
+    do_raise_red_flag(message, triage)  # after the reply is committed: the record and alerts never delay it
     if triage.level == Level.EMERGENCY:
         log.warning("EMERGENCY in conversation %s: %s", message.conversation.public_id, "; ".join(triage.reasons))
     return triage

@@ -1,0 +1,92 @@
+"""Every read, search and write of clinical data leaves an AuditEvent (who, what, when, outcome); append-only."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from fhir.models import StoredResource
+from tests.support.fhir import FhirClient, client_token, observation
+
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
+
+
+def audit_events() -> list[dict]:
+    return [row.content for row in StoredResource.objects.filter(resource_type="AuditEvent").order_by("pk")]
+
+
+def last_event() -> dict:
+    return audit_events()[-1]
+
+
+def test_a_read_is_audited_with_who_what_and_outcome(cast):
+    carol, alice = cast["carol"], cast["alice"]
+    FhirClient(user=carol).get(f"Patient/{alice.fhir_id}")
+    event = last_event()
+    assert event["action"] == "R" and event["outcome"] == "0"
+    assert event["subtype"][0]["code"] == "read"
+    assert event["agent"][0]["who"]["reference"] == f"Practitioner/{carol.fhir_id}"
+    whats = [e["what"]["reference"] for e in event["entity"] if "what" in e]
+    assert f"Patient/{alice.fhir_id}/_history/1" in whats and f"Patient/{alice.fhir_id}" in whats
+    assert event["source"]["site"] == "rest"
+
+
+def test_a_search_is_audited_with_its_query_and_the_patients_it_returned(cast, ehr_token):
+    alice = cast["alice"]
+    api = FhirClient(token=ehr_token)
+    api.post("Observation", observation(alice.fhir_id))
+    api.get(f"Observation?patient={alice.fhir_id}")
+    event = last_event()
+    assert event["subtype"][0]["code"] == "search-type"
+    query = next(base64.b64decode(e["query"]).decode() for e in event["entity"] if "query" in e)
+    assert query == f"Observation?patient={alice.fhir_id}"
+    assert f"Patient/{alice.fhir_id}" in [e["what"]["reference"] for e in event["entity"] if "what" in e]
+    assert event["agent"][0]["altId"]  # the OAuth client id
+
+
+def test_a_write_is_audited_in_the_same_transaction(cast, ehr_token):
+    api = FhirClient(token=ehr_token)
+    created = api.post("Observation", observation(cast["alice"].fhir_id)).json()
+    event = last_event()
+    assert event["action"] == "C" and event["outcome"] == "0"
+    assert f"Observation/{created['id']}/_history/1" in [e["what"]["reference"] for e in event["entity"]
+                                                          if "what" in e]
+
+
+def test_a_refused_request_is_audited_as_a_failure(cast):
+    FhirClient(user=cast["dave"]).get(f"Patient/{cast['alice'].fhir_id}")
+    event = last_event()
+    assert event["outcome"] == "4" and "not known" in event["outcomeDesc"]
+    assert event["agent"][0]["who"]["reference"] == f"Practitioner/{cast['dave'].fhir_id}"
+
+
+def test_an_invalid_write_is_audited_and_writes_nothing_else(cast, ehr_token):
+    before = StoredResource.objects.exclude(resource_type="AuditEvent").count()
+    FhirClient(token=ehr_token).post("Observation", {"resourceType": "Observation", "status": "final"})
+    assert StoredResource.objects.exclude(resource_type="AuditEvent").count() == before
+    assert last_event()["outcome"] == "4"
+
+
+def test_admins_read_the_audit_trail_clinicians_and_patients_do_not(cast):
+    FhirClient(user=cast["carol"]).get(f"Patient/{cast['alice'].fhir_id}")
+    assert FhirClient(user=cast["root"]).get("AuditEvent").json()["total"] >= 1
+    assert FhirClient(user=cast["carol"]).get("AuditEvent").status_code == 403
+    assert FhirClient(user=cast["alice"]).get("AuditEvent").status_code == 403
+
+
+def test_a_wildcard_scope_does_not_reach_the_audit_trail(cast, ehr_token):
+    assert FhirClient(token=ehr_token).get("AuditEvent").status_code == 403
+    named = client_token(cast["ehr"], "system/AuditEvent.read")
+    assert FhirClient(token=named).get("AuditEvent").status_code == 200
+
+
+def test_audit_events_cannot_be_changed_or_deleted_by_anyone(cast):
+    FhirClient(user=cast["carol"]).get(f"Patient/{cast['alice'].fhir_id}")
+    event = audit_events()[0]
+    token = client_token(cast["ehr"], "system/AuditEvent.read system/AuditEvent.write")
+    api = FhirClient(token=token)
+    assert api.put(f"AuditEvent/{event['id']}", event | {"outcome": "0"}).status_code == 403
+    assert api.delete(f"AuditEvent/{event['id']}").status_code == 403
+    assert api.post("AuditEvent", {k: v for k, v in event.items() if k not in ("id", "meta")}).status_code == 403
+    assert StoredResource.objects.get(fhir_id=event["id"]).version_id == 1
