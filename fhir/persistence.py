@@ -38,6 +38,14 @@ def compartment_patient(resource: dict, rows: list[tuple[str, dict]]) -> str | N
         for code, row in rows:
             if code == param and row.get("ref_type") == "Patient" and row.get("ref_id"):
                 return row["ref_id"]
+    if resource["resourceType"] == "Provenance":
+        # A Provenance about a patient's Condition belongs to that patient's record, as its target does.
+        for code, row in rows:
+            if code == "target" and row.get("ref_type") and row.get("ref_id"):
+                target = (StoredResource.objects.filter(resource_type=row["ref_type"], fhir_id=row["ref_id"])
+                          .values_list("patient_id", flat=True).first())
+                if target:
+                    return target
     return None
 
 

@@ -22,7 +22,16 @@ from fhir.audit import AuditRecord, write_audit_event
 from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, search_params
 from fhir.errors import FhirError, forbidden, not_found
 from fhir.models import ResourceVersion, SearchIndex, StoredResource
-from fhir.persistence import new_id, write_deletion, write_version
+from fhir.persistence import instant, new_id, now, write_deletion, write_version
+from fhir.release import (
+    CLINICIAN_VERIFIED,
+    CONFIRMATION_LEVELS,
+    PATIENT_CONFIRMED,
+    REJECTED,
+    UNCONFIRMED,
+    confirmation_of,
+    with_confirmation,
+)
 from fhir.search.parse import SearchRequest, parse_search
 from fhir.search.query import apply_sort, criterion_filter
 from fhir.validation import check_id, check_type, validate_resource
@@ -388,6 +397,41 @@ class Repository:
 
         self._write_audited(record, action)
 
+    def set_confirmation(self, resource_type: str, fhir_id: str, level: str) -> dict:
+        """Move a recorded fact along unconfirmed -> patient-confirmed -> clinician-verified (or rejected).
+
+        The patient may confirm what they reported (they write nothing else); a clinician on the care
+        team verifies or rejects. Each step is a new version plus a Provenance naming who confirmed.
+        """
+        record = AuditRecord("update", entities=[f"{resource_type}/{fhir_id}"],
+                             description=f"confirmation -> {level}")
+
+        def action() -> dict:
+            with transaction.atomic():
+                row = self._visible_row(resource_type, fhir_id)
+                row = StoredResource.objects.select_for_update().get(pk=row.pk)
+                current = confirmation_of(row.content or {})
+                if row.deleted or current is None:
+                    raise FhirError("processing", f"{resource_type}/{fhir_id} is not a recorded fact awaiting "
+                                                  "confirmation", status=422)
+                allowed = {"patient": {(UNCONFIRMED, PATIENT_CONFIRMED)},
+                           "clinician": {(c, lvl) for c in CONFIRMATION_LEVELS for lvl in
+                                         (CLINICIAN_VERIFIED, REJECTED)}}.get(self.requester.kind, set())
+                if (current, level) not in allowed:
+                    if self.requester.kind not in ("patient", "clinician"):
+                        raise forbidden("confirming facts (patients and their clinicians only)")
+                    raise FhirError("processing", f"cannot go from {current} to {level} as a "
+                                                  f"{self.requester.kind}", status=409)
+                stored = write_version(confirmed(row.content, level), previous=row,
+                                       method=ResourceVersion.Method.UPDATE)
+                write_version(confirmation_provenance(stored.content, self.requester, level), previous=None,
+                              method=ResourceVersion.Method.CREATE)
+                self._touch(record, stored)
+                write_audit_event(self.requester, record, self.channel)
+                return stored.content
+
+        return self._write_audited(record, action)
+
     def _write_audited(self, record: AuditRecord, action: Callable[[], Any]) -> Any:
         """Writes audit inside their own transaction; a refused write is audited on its own afterwards."""
         try:
@@ -426,6 +470,43 @@ class Repository:
         if bad:
             raise FhirError("processing", f"references to resources that do not exist here: {', '.join(bad[:10])}",
                             status=422)
+
+
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+_VERIFICATION = {
+    "Condition": ("verificationStatus", "http://terminology.hl7.org/CodeSystem/condition-ver-status"),
+    "AllergyIntolerance": ("verificationStatus",
+                           "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"),
+}
+
+
+def confirmed(resource: dict, level: str) -> dict:
+    """The resource at a new confirmation level, with the FHIR status elements that level implies."""
+    out = with_confirmation(resource, level)
+    if resource["resourceType"] in _VERIFICATION and level in (CLINICIAN_VERIFIED, REJECTED):
+        element, system = _VERIFICATION[resource["resourceType"]]
+        out[element] = {"coding": [{"system": system, "code": "confirmed" if level == CLINICIAN_VERIFIED
+                                    else "refuted"}]}
+    if resource["resourceType"] == "Observation" and level == CLINICIAN_VERIFIED:
+        out["status"] = "final"
+    return out
+
+
+def confirmation_provenance(resource: dict, requester: Requester, level: str) -> dict:
+    who = {"display": requester.display}
+    if requester.kind in ("patient", "clinician"):
+        who["reference"] = requester.reference
+    version = f"{resource['resourceType']}/{resource['id']}/_history/{resource['meta']['versionId']}"
+    return {
+        "resourceType": "Provenance", "id": new_id(),
+        "target": [{"reference": version}],
+        "recorded": instant(now()),
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                 "code": "UPDATE"}], "text": f"confirmation: {level}"},
+        "agent": [{"type": {"coding": [{"system": PARTICIPANT_TYPE,
+                                        "code": "verifier" if requester.kind == "clinician" else "attester"}]},
+                   "who": who}],
+    }
 
 
 def _same_content(stored: dict | None, incoming: dict) -> bool:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("Patient/<fid:fhir_id>/$everything", views.patient_everything),
     path("<rtype:resource_type>/<fid:fhir_id>", views.instance),
     path("<rtype:resource_type>/<fid:fhir_id>/$validate", views.validate_operation),
+    path("<rtype:resource_type>/<fid:fhir_id>/$confirm", views.confirm_operation),
     path("<rtype:resource_type>/<fid:fhir_id>/_history", views.instance_history),
     path("<rtype:resource_type>/<fid:fhir_id>/_history/<str:version_id>", views.vread),
     re_path(r"^(?P<path>.*)$", views.not_found),

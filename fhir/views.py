@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 
 from fhir import bundles
 from fhir.errors import FhirError
+from fhir.operations.confirm import confirm
 from fhir.operations.everything import DEFAULT_COUNT, everything
 from fhir.operations.metadata import capability_statement
 from fhir.operations.smart_configuration import smart_configuration
@@ -153,6 +154,13 @@ def validate_operation(request: HttpRequest, resource_type: str, fhir_id: str | 
     check_type(resource_type)
     status, outcome = validate(_repo(request), read_body(request), resource_type)
     return fhir_response(outcome, status)
+
+
+@fhir_endpoint
+def confirm_operation(request: HttpRequest, resource_type: str, fhir_id: str) -> HttpResponse:
+    require_methods(request, "POST")
+    check_type(resource_type)
+    return resource_response(request, confirm(_repo(request), resource_type, fhir_id, read_body(request)))
 
 
 @fhir_endpoint

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, search_params
-from fhir.operations import everything, validate
+from fhir.operations import confirm, everything, validate
 from fhir.persistence import instant, now
 
 SEARCH_RESULT_PARAMS = [
@@ -37,6 +37,8 @@ def _resource(resource_type: str) -> dict:
     }
     if resource_type == "Patient":
         entry["operation"].append({"name": "everything", "definition": everything.DEFINITION["url"]})
+    if resource_type in confirm.DEFINITION["resource"]:
+        entry["operation"].append({"name": "confirm", "definition": confirm.DEFINITION["url"]})
     return entry
 
 

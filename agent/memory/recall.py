@@ -1,0 +1,92 @@
+"""recall: a budgeted summary of a patient's record, fit for the model's context."""
+
+from __future__ import annotations
+
+from fhir.release import confirmation_of
+from fhir.store import Repository
+
+DEFAULT_BUDGET_CHARS = 2500
+RECENT_OBSERVATIONS = 12
+
+
+def _text(concept: dict | None) -> str:
+    if not concept:
+        return "?"
+    if concept.get("text"):
+        return concept["text"]
+    for coding in concept.get("coding", []):
+        if coding.get("display"):
+            return coding["display"]
+    codings = concept.get("coding", [])
+    return codings[0].get("code", "?") if codings else "?"
+
+
+def _status(resource: dict) -> str:
+    level = confirmation_of(resource)
+    return f" [{level}]" if level else ""
+
+
+def _value(observation: dict) -> str:
+    if "valueQuantity" in observation:
+        quantity = observation["valueQuantity"]
+        return f"{quantity.get('value')} {quantity.get('unit') or quantity.get('code') or ''}".strip()
+    for key in ("valueString", "valueBoolean", "valueInteger"):
+        if key in observation:
+            return str(observation[key])
+    if "valueCodeableConcept" in observation:
+        return _text(observation["valueCodeableConcept"])
+    parts = [f"{_text(c.get('code'))} {_value(c)}" for c in observation.get("component", [])]
+    return ", ".join(parts) or "no value"
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    return [f"{title}:", *[f"- {line}" for line in lines]] if lines else []
+
+
+def _entries(repo: Repository, resource_type: str, query: list[tuple[str, str]]) -> list[dict]:
+    if not repo.requester.may_read_type(resource_type):
+        return []
+    return repo.search(resource_type, query).matches
+
+
+def recall(repo: Repository, patient_id: str, budget_chars: int = DEFAULT_BUDGET_CHARS) -> str:
+    """The patient's record as short plain lines, most important first, cut at the budget.
+
+    Allergies and open red flags come first (safety), then problems, medications, recent
+    observations. Each fact says whether it is unconfirmed, patient-confirmed or clinician-verified.
+    """
+    patient = f"Patient/{patient_id}"
+    allergies = [f"{_text(a.get('code'))}"
+                 + (f" (reaction: {_text(a['reaction'][0]['manifestation'][0])})" if a.get("reaction") else "")
+                 + _status(a)
+                 for a in _entries(repo, "AllergyIntolerance", [("patient", patient), ("_count", "50")])
+                 if a.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
+    flags = [f"{_text(f.get('code'))} since {f.get('period', {}).get('start', '?')[:16]}"
+             for f in _entries(repo, "Flag", [("patient", patient), ("status", "active"), ("_count", "10")])]
+    problems = [f"{_text(c.get('code'))}" + (f" since {c['onsetDateTime'][:10]}" if c.get("onsetDateTime") else "")
+                + _status(c)
+                for c in _entries(repo, "Condition", [("patient", patient), ("clinical-status:not", "resolved"),
+                                                      ("_count", "50")])
+                if c.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
+    medications = [f"{_text(m.get('medicationCodeableConcept'))}"
+                   + (f" — {m['dosage'][0]['text']}" if m.get("dosage") and m["dosage"][0].get("text") else "")
+                   + _status(m)
+                   for m in _entries(repo, "MedicationStatement", [("subject", patient), ("status", "active"),
+                                                                   ("_count", "50")])]
+    observations = [f"{(o.get('effectiveDateTime') or '?')[:10]} {_text(o.get('code'))}: {_value(o)}{_status(o)}"
+                    for o in _entries(repo, "Observation", [("patient", patient), ("_sort", "-date"),
+                                                            ("_count", str(RECENT_OBSERVATIONS))])]
+    lines = (_section("Allergies", allergies) + _section("Open red flags", flags)
+             + _section("Problems", problems) + _section("Medications", medications)
+             + _section("Recent observations", observations))
+    if not lines:
+        return "The record holds nothing about this patient yet."
+    out: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > budget_chars:
+            out.append("(more in the record)")
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
