@@ -21,7 +21,12 @@ DEFINITIONS = json.loads((Path(__file__).parent / "definitions" / "search_parame
 
 RESOURCE_TYPES: frozenset[str] = frozenset(DEFINITIONS["resources"])
 # Types whose resources belong to a patient; without a patient reference only system-wide requesters see them.
-PATIENT_COMPARTMENT: dict[str, list[str]] = DEFINITIONS["patient_compartment"]
+PATIENT_COMPARTMENT: dict[str, list[str]] = DEFINITIONS["patient_compartment"] | {
+    # Not in R4's patient compartment, but patient data all the same: access follows the patient.
+    "Device": ["patient"],
+}
+# Types whose patient is the one of the resource they point at (Provenance.target, Binary.securityContext).
+FOLLOWS_TARGET = frozenset({"Provenance", "Binary"})
 # AuditEvent is append-only: written by the server itself, never updated or deleted.
 APPEND_ONLY = frozenset({"AuditEvent"})
 # Parameters evaluated in Python for every type (the official ones are on Resource, outside the pruned file).
@@ -29,6 +34,9 @@ COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_sourc
 
 # fhirpathpy has no resolve(); a reference's type is visible in its text, which is what the server stores.
 _RESOLVE_IS = re.compile(r"where\(resolve\(\) is (\w+)\)")
+# 'X as T' must have a single X in fhirpathpy; the definitions apply it to collections (components), so
+# use the collection form X.ofType(T), which means the same for one item.
+_AS_TYPE = re.compile(r"\s+as\s+(\w+)")
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class SearchParam:
 
 @cache
 def _compiled(expression: str) -> Callable[[dict], list[Any]]:
-    return compile_fhirpath(_RESOLVE_IS.sub(r"where(reference.startsWith('\1/'))", expression), fhirpath_models["r4"])
+    expression = _RESOLVE_IS.sub(r"where(reference.startsWith('\1/'))", expression)
+    return compile_fhirpath(_AS_TYPE.sub(r".ofType(\1)", expression), fhirpath_models["r4"])
 
 
 _COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_profile": "uri",
@@ -62,4 +71,4 @@ def search_params(resource_type: str) -> dict[str, SearchParam]:
 
 
 def is_patient_specific(resource_type: str) -> bool:
-    return resource_type == "Patient" or resource_type in PATIENT_COMPARTMENT
+    return resource_type == "Patient" or resource_type in PATIENT_COMPARTMENT or resource_type in FOLLOWS_TARGET

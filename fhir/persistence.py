@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from fhir.definitions import PATIENT_COMPARTMENT
-from fhir.indexing import index_values
+from fhir.definitions import FOLLOWS_TARGET, PATIENT_COMPARTMENT
+from fhir.indexing import index_values, split_reference
 from fhir.models import ResourceVersion, SearchIndex, StoredResource
 from fhir.release import is_released
 
@@ -38,10 +38,17 @@ def compartment_patient(resource: dict, rows: list[tuple[str, dict]]) -> str | N
         for code, row in rows:
             if code == param and row.get("ref_type") == "Patient" and row.get("ref_id"):
                 return row["ref_id"]
-    if resource["resourceType"] == "Provenance":
-        # A Provenance about a patient's Condition belongs to that patient's record, as its target does.
-        for code, row in rows:
-            if code == "target" and row.get("ref_type") and row.get("ref_id"):
+    if resource["resourceType"] in FOLLOWS_TARGET:
+        # A Provenance about a patient's Condition, or the Binary of their document, belongs to that
+        # patient's record, as its target does.
+        targets = [row for code, row in rows if code == "target"]
+        if resource["resourceType"] == "Binary" and resource.get("securityContext", {}).get("reference"):
+            ref_type, ref_id = split_reference(resource["securityContext"]["reference"])
+            targets = [{"ref_type": ref_type, "ref_id": ref_id}]
+        for row in targets:
+            if row.get("ref_type") == "Patient" and row.get("ref_id"):
+                return row["ref_id"]
+            if row.get("ref_type") and row.get("ref_id"):
                 target = (StoredResource.objects.filter(resource_type=row["ref_type"], fhir_id=row["ref_id"])
                           .values_list("patient_id", flat=True).first())
                 if target:

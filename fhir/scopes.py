@@ -26,10 +26,13 @@ class Scopes:
             if not match:
                 continue  # openid, launch, offline_access...: not about resources
             context, rtype, action = match.groups()
-            permissions = set(action)
-            if action in ("read", "*") or permissions & _V2_READ:
+            if action in ("read", "write", "*"):  # SMART v1
+                reads, writes = action in ("read", "*"), action in ("write", "*")
+            else:  # SMART v2: letters of c r u d s
+                reads, writes = bool(set(action) & _V2_READ), bool(set(action) & _V2_WRITE)
+            if reads:
                 read.add((context, rtype))
-            if action in ("write", "*") or permissions & _V2_WRITE:
+            if writes:
                 write.add((context, rtype))
         return cls(frozenset(read), frozenset(write))
 

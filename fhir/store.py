@@ -41,6 +41,7 @@ from fhir.validation import check_id, check_type, validate_resource
 class WriteResult:
     resource: dict
     created: bool
+    changed: bool = True  # False when an update carried the content already stored (no new version)
 
 
 @dataclass
@@ -61,8 +62,8 @@ def local_references(value: Any) -> Iterator[str]:
     """Every relative reference ('Type/id') anywhere in a resource."""
     if isinstance(value, dict):
         reference = value.get("reference")
-        if isinstance(reference, str) and not reference.startswith(("#", "http://", "https://", "urn:")):
-            yield reference
+        if isinstance(reference, str) and not reference.startswith(("#", "http://", "https://")):
+            yield reference  # urn:uuid: and urn:oid: only resolve inside a bundle: stored, they dangle
         for item in value.values():
             yield from local_references(item)
     elif isinstance(value, list):
@@ -318,7 +319,7 @@ class Repository:
                 existing = self._conditional_match(resource["resourceType"], if_none_exist)
                 if existing is not None:
                     self._touch(record, existing)
-                    return WriteResult(existing.content, created=False)
+                    return WriteResult(existing.content, created=False, changed=False)
             resource["id"] = assigned_id or new_id()  # a client-sent id is ignored on create
             with transaction.atomic():
                 stored = write_version(resource, previous=None, method=ResourceVersion.Method.CREATE)
@@ -357,7 +358,7 @@ class Repository:
                 if previous is not None and not previous.deleted and _same_content(previous.content, resource):
                     self._touch(record, previous)  # nothing changed: no new version (as HAPI does)
                     write_audit_event(self.requester, record, self.channel)
-                    return WriteResult(previous.content, created=False)
+                    return WriteResult(previous.content, created=False, changed=False)
                 method = ResourceVersion.Method.UPDATE if previous else ResourceVersion.Method.CREATE
                 stored = write_version(resource, previous=previous, method=method)
                 self._check_compartment(stored)

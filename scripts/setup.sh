@@ -32,5 +32,6 @@ requirements=requirements.txt
 if [[ "$mode" == "--test" ]]; then
   .venv/bin/python scripts/fetch_model.py small
   .venv/bin/python scripts/fetch_model.py default
+  .venv/bin/python scripts/fetch_fhir_examples.py
 fi
 echo "setup: done" >&2
