@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlencode
 
 from fhir.models import ResourceVersion
 from fhir.persistence import instant, new_id, now
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.search.parse import SearchRequest
 from fhir.store import HistoryResult, SearchResult
 
-# Elements kept by _summary=true, beyond id and meta (a pragmatic subset of each type's summary elements).
+# Kept whatever _elements or _summary ask for.
 MANDATORY = ("resourceType", "id", "meta")
 SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
 
 
+@cache
+def _elements_of(resource_type: str) -> dict[str, tuple[str, bool, bool]]:
+    """Each top-level JSON name of a type -> (element name, in the summary, mandatory).
+
+    The element name of a choice is its base: valueQuantity -> value (what _elements=value asks for).
+    """
+    elements = {}
+    for field in get_fhir_model_class(resource_type).model_fields.values():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("element_property"):
+            required = field.is_required() or extra.get("element_required") or extra.get("one_of_many_required")
+            elements[field.alias] = (extra.get("one_of_many") or field.alias,
+                                     bool(extra.get("summary_element_property")), bool(required))
+    return elements
+
+
+def _element(resource_type: str, key: str) -> tuple[str, bool, bool]:
+    name = key.removeprefix("_")  # _birthDate carries birthDate's extensions: it goes where birthDate goes
+    return _elements_of(resource_type).get(name, (name, False, False))
+
+
 def _subsetted(resource: dict, keep: set[str]) -> dict:
-    out = {k: v for k, v in resource.items() if k in keep or k in MANDATORY}
+    out = {k: v for k, v in resource.items()
+           if k in MANDATORY or _element(resource["resourceType"], k)[0] in keep}
     meta = dict(out.get("meta", {}))
     meta["tag"] = [*meta.get("tag", []), SUBSETTED]
     out["meta"] = meta
@@ -23,13 +47,17 @@ def _subsetted(resource: dict, keep: set[str]) -> dict:
 
 
 def shape(resource: dict, request: SearchRequest) -> dict:
-    """Apply _elements and _summary=text|data to one resource."""
-    if request.elements:
-        return _subsetted(resource, set(request.elements))
+    """Apply _elements and _summary=true|text|data to one resource."""
+    resource_type = resource["resourceType"]
+    if request.elements:  # 'status' or 'Observation.status'
+        return _subsetted(resource, {e.removeprefix(f"{resource_type}.") for e in request.elements})
+    if request.summary == "true":
+        return _subsetted(resource, {e for e, summary, _ in _elements_of(resource_type).values() if summary})
     if request.summary == "data":
-        return _subsetted(resource, set(resource) - {"text"})
+        return _subsetted(resource, {_element(resource_type, k)[0] for k in resource} - {"text"})
     if request.summary == "text":
-        return _subsetted(resource, {"text"})
+        return _subsetted(resource, {"text"} | {e for e, _, required in _elements_of(resource_type).values()
+                                                if required})
     return resource
 
 
@@ -41,7 +69,9 @@ def _page_link(base: str, path: str, query: list[tuple[str, str]], offset: int, 
 def page_links(base: str, path: str, query: list[tuple[str, str]], offset: int, count: int,
                returned: int, total: int | None) -> list[dict]:
     links = [{"relation": "self", "url": _page_link(base, path, query, offset, count)}]
-    has_more = (offset + returned < total) if total is not None else returned == count and count > 0
+    if count == 0:  # _count=0 asks for no entries: a next page would be this page again, for ever
+        return links
+    has_more = (offset + returned < total) if total is not None else returned == count
     if has_more:
         links.append({"relation": "next", "url": _page_link(base, path, query, offset + count, count)})
     if offset > 0:
@@ -65,8 +95,13 @@ def searchset(base: str, path: str, query: list[tuple[str, str]], result: Search
                                     result.total)
     entries = [{"fullUrl": full_url(base, r), "resource": shape(r, request), "search": {"mode": "match"}}
                for r in result.matches]
-    entries += [{"fullUrl": full_url(base, r), "resource": shape(r, request), "search": {"mode": "include"}}
-                for r in result.included]
+    # A resource appears once: as a match if it is one, else as the first of its includes and revincludes.
+    seen = {(r["resourceType"], r["id"]) for r in result.matches}
+    for resource in result.included:
+        if (resource["resourceType"], resource["id"]) not in seen:
+            seen.add((resource["resourceType"], resource["id"]))
+            entries.append({"fullUrl": full_url(base, resource), "resource": shape(resource, request),
+                            "search": {"mode": "include"}})
     if warnings:
         entries.append({"resource": {"resourceType": "OperationOutcome", "id": new_id(), "issue": warnings},
                         "search": {"mode": "outcome"}})

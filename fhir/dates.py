@@ -18,11 +18,21 @@ def _add_month(moment: datetime) -> datetime:
 
 
 def date_range(text: str) -> tuple[datetime, datetime]:
-    """The instant range a FHIR date, dateTime or instant covers. Raises ValueError if malformed."""
+    """The instant range a FHIR date, dateTime or instant covers. Raises ValueError if malformed.
+
+    Also ValueError where the range runs outside what datetime can hold (0001-01-01T00:00+05:00 is in year 0
+    in UTC; 9999-12-31 ends in year 10000): such dates cannot be compared, so they are as good as malformed.
+    """
     match = _DATE.match(text.strip())
     if not match:
         raise ValueError(f"not a FHIR date: {text!r}")
-    parts = match.groupdict()
+    try:
+        return _range(match.groupdict())
+    except OverflowError:
+        raise ValueError(f"FHIR date outside the supported range: {text!r}") from None
+
+
+def _range(parts: dict[str, str | None]) -> tuple[datetime, datetime]:
     tz = UTC
     if parts["tz"] and parts["tz"] != "Z":
         sign = 1 if parts["tz"][0] == "+" else -1

