@@ -73,6 +73,9 @@ def _reference_rows(value: Any) -> list[dict]:
     reference = value.get("reference") if isinstance(value, dict) else value if isinstance(value, str) else None
     if not reference:
         return []
+    if reference.startswith(("http://", "https://")):
+        # Another server's resource: findable by its URL, never mistaken for one of ours.
+        return [{"code": _clip(reference)}]
     ref_type, ref_id = split_reference(reference)
     return [{"code": _clip(reference), "ref_type": ref_type, "ref_id": _clip(ref_id)}]
 

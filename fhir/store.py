@@ -125,6 +125,12 @@ class Repository:
             queryset = queryset.filter(released=True)
         return queryset
 
+    def _chain_visible(self, resource_type: str) -> QuerySet[StoredResource]:
+        """What a chained search may look through: visible rows of a readable type, nothing otherwise."""
+        if not self.requester.may_read_type(resource_type):
+            return StoredResource.objects.none()
+        return self.visible(resource_type)
+
     def _visible_row(self, resource_type: str, fhir_id: str) -> StoredResource:
         """The row, if visible; outsiders get 404 whether it exists or not (existence is not disclosed)."""
         check_type(resource_type)
@@ -225,7 +231,7 @@ class Repository:
             request = parse_search(resource_type, query, strict=strict)
             queryset = self.visible(resource_type).filter(deleted=False)
             for criterion in request.criteria:
-                queryset = queryset.filter(criterion_filter(criterion))
+                queryset = queryset.filter(criterion_filter(criterion, visible=self._chain_visible))
             total = queryset.count() if request.total != "none" or request.summary == "count" else None
             if request.summary == "count":
                 return SearchResult(request, [], total=total)

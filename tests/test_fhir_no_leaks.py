@@ -18,7 +18,9 @@ from fhir.access import SYSTEM
 from fhir.clients import do_register_client
 from fhir.models import ResourceVersion
 from fhir.store import Repository
+from tests.support.cast import make_patient
 from tests.support.fhir import FhirClient, client_token, condition, observation
+from webapp.actions.accounts import do_add_to_care_team
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
@@ -160,3 +162,26 @@ def test_a_client_may_ask_only_for_the_scopes_it_was_granted(cast):
         "/o/token/", {"grant_type": "client_credentials", "scope": "system/*.write", "client_id":
                       application.client_id, "client_secret": secret})
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
+
+
+def test_a_chained_search_cannot_probe_a_record_outside_your_reach(cast, record, ehr_token):
+    """Dan's observation mentions Alice (focus); Dave, Dan's clinician, must not learn Alice's address through it."""
+    dan = make_patient("dan")
+    do_add_to_care_team(cast["dave"], dan)
+    Repository(SYSTEM).create(observation(dan.fhir_id, focus=[{"reference": f"Patient/{record['alice']}"}]))
+    dave, carol = FhirClient(user=cast["dave"]), FhirClient(user=cast["carol"])
+    assert dave.get("Observation").json()["total"] == 1
+    assert dave.get(f"Observation?focus:Patient.address-city={record['marker']}").json()["total"] == 0
+    # Carol may see Alice: her chain works (but Dan's observation is not hers to see either).
+    assert carol.get(f"Patient?address-city={record['marker']}").json()["total"] == 1
+
+
+def test_a_reference_to_another_server_is_not_filed_in_a_local_record(cast, ehr_token):
+    api = FhirClient(token=ehr_token)
+    alice = cast["alice"].fhir_id
+    foreign = observation(alice) | {"subject": {"reference": f"https://elsewhere.example/fhir/Patient/{alice}"}}
+    created = api.post("Observation", foreign).json()
+    assert FhirClient(user=cast["carol"]).get(f"Observation/{created['id']}").status_code == 404
+    found = api.get(f"Observation?subject=https://elsewhere.example/fhir/Patient/{alice}").json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [created["id"]]
+    assert api.get(f"Observation?subject=Patient/{alice}").json()["total"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -144,12 +145,18 @@ def _value_q(criterion: Criterion, value: str) -> Q:
     return Q(code=unescape(value))  # uri
 
 
-def criterion_filter(criterion: Criterion, outer: str = "pk") -> Q:
-    """A condition on StoredResource rows (joined through OuterRef(outer)) for one AND clause."""
+def criterion_filter(criterion: Criterion, outer: str = "pk",
+                     visible: Callable[[str], QuerySet] | None = None) -> Q:
+    """A condition on StoredResource rows (joined through OuterRef(outer)) for one AND clause.
+
+    ``visible(type)`` limits what a chain may look through to what the requester may see, so a
+    chained search cannot probe records outside their reach.
+    """
     rows = SearchIndex.objects.filter(resource=OuterRef(outer), param=criterion.param.code)
     if criterion.chain is not None:
-        targets = StoredResource.objects.filter(resource_type=criterion.target_type, deleted=False)
-        targets = targets.filter(criterion_filter(criterion.chain))
+        targets = (visible(criterion.target_type) if visible else StoredResource.objects.filter(
+            resource_type=criterion.target_type)).filter(deleted=False)
+        targets = targets.filter(criterion_filter(criterion.chain, visible=visible))
         return Q(Exists(rows.filter(ref_type=criterion.target_type, ref_id__in=targets.values("fhir_id"))))
     if criterion.modifier == "missing":
         present = Exists(rows)
