@@ -45,9 +45,16 @@ class SearchParam:
     type: str  # token | string | reference | date | quantity | uri | number
     expression: str
     target: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()  # the top-level elements the expression reads: absent, nothing to evaluate
 
     def evaluate(self, resource: dict) -> list[Any]:
+        if self.roots and not any(key.startswith(self.roots) for key in resource):
+            return []  # choice elements (value -> valueQuantity) match by prefix
         return _compiled(self.expression)(resource)
+
+
+def _roots(resource_type: str, expression: str) -> tuple[str, ...]:
+    return tuple(sorted(set(re.findall(rf"(?<![\w.]){resource_type}\.(\w+)", expression))))
 
 
 @cache
@@ -63,7 +70,8 @@ _COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_prof
 @cache
 def search_params(resource_type: str) -> dict[str, SearchParam]:
     """The search parameters of one type, by code (common ones included, evaluated specially)."""
-    params = {row["code"]: SearchParam(row["code"], row["type"], row["expression"], tuple(row.get("target", ())))
+    params = {row["code"]: SearchParam(row["code"], row["type"], row["expression"], tuple(row.get("target", ())),
+                                       _roots(resource_type, row["expression"]))
               for row in DEFINITIONS["resources"].get(resource_type, [])}
     for code, kind in _COMMON_TYPES.items():
         params[code] = SearchParam(code, kind, "")
