@@ -5,6 +5,7 @@ from __future__ import annotations
 from webapp.accounts.models import PatientProfile
 from webapp.chat.models import Author, Message, Turn
 
+PROMPT_VERSION = "2026-11-23.1"  # change with SYSTEM_PROMPT: trajectories record which prompt a turn saw
 SYSTEM_PROMPT = """You are Continuum, a clinical assistant that supports a patient's care team between visits. \
 You do not replace their clinicians: you listen, ask what a good clinician would ask before advising, \
 explain clearly, and say when the patient should see someone. Never diagnose with certainty or prescribe. \

@@ -9,12 +9,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
-from agent.context import build_messages
+from agent.context import PROMPT_VERSION, build_messages
 from agent.model.client import ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
+from agent.models import Trajectory
+from agent.toolcalls import Budget, decision_prompt, decision_schema, parse_decision, run_call
+from agent.tools.base import PATIENT_AGENT, ToolContext
+from agent.tools.registry import tools_for
+from fhir.access import agent_requester
+from fhir.store import Repository
 from webapp.actions.turns import (
     do_claim_turn,
     do_complete_turn,
@@ -22,7 +31,7 @@ from webapp.actions.turns import (
     record_heartbeat,
     record_turn_progress,
 )
-from webapp.chat.models import Message
+from webapp.chat.models import Message, Turn
 
 log = logging.getLogger(__name__)
 
@@ -59,38 +68,158 @@ class Heartbeat:
         close_old_connections()
 
 
+@dataclass
+class Streamed:
+    """What one streamed model call produced."""
+
+    tool_calls: list[dict] = field(default_factory=list)  # native calls: {id, name, arguments}
+    finish_reason: str | None = None
+
+
+class TurnRun:
+    """One attempt at one turn: streams visible text to the tabs, runs tools, records the trajectory."""
+
+    def __init__(self, turn: Turn, client: ModelClient) -> None:
+        self.turn = turn
+        self.client = client
+        self.splitter = ReasoningSplitter()
+        self.shown = ""
+        self.unsent = ""
+        self.last_flush = float("-inf")  # the first visible text goes out at once
+        self.started = time.monotonic()
+        self.steps: list[dict] = []
+        self.model_calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    def step(self, kind: str, **data) -> None:
+        self.steps.append({"kind": kind, "at": round(time.monotonic() - self.started, 4), **data})
+
+    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Streamed:
+        """Stream one model call: visible text goes to the tabs; native tool calls are collected."""
+        self.model_calls += 1
+        self.step("model_call", streamed=True, tools=[t["function"]["name"] for t in tools or []])
+        out = Streamed()
+        calls: dict[int, dict] = {}
+        for delta in self.client.stream_chat(messages, tools=tools):
+            if delta.reasoning:
+                self.splitter.add_reasoning(delta.reasoning)
+            for fragment in delta.tool_calls:
+                call = calls.setdefault(fragment["index"], {"id": "", "name": "", "arguments": ""})
+                call["id"] = fragment["id"] or call["id"]
+                call["name"] = fragment["name"] or call["name"]
+                call["arguments"] += fragment["arguments"]
+            if delta.content:
+                visible = self.splitter.feed(delta.content)
+                if not self.shown.strip():
+                    visible = visible.lstrip()  # no leading blank lines on screen
+                self.shown += visible
+                self.unsent += visible
+            if delta.finish_reason:
+                out.finish_reason = delta.finish_reason
+            if self.unsent and time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+                record_turn_progress(self.turn, self.shown, self.unsent)
+                self.unsent, self.last_flush = "", time.monotonic()
+        out.tool_calls = [calls[i] for i in sorted(calls)]
+        return out
+
+    def json_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str) -> list[dict]:
+        """The JSON path: one constrained decision call, the calls run, their results added for the reply."""
+        tools = tools_for(PATIENT_AGENT, phase)
+        ask = [*messages, {"role": "system", "content": decision_prompt(tools)}]
+        schema = decision_schema(tools, budget.calls)
+        results: list[str] = []
+        for attempt in range(settings.TOOL_REPAIR_ATTEMPTS + 1):
+            if budget.time_left() <= 0:
+                self.step("budget", what="time")
+                break
+            self.model_calls += 1
+            completion = self.client.complete(ask, response_format={"type": "json_object", "schema": schema},
+                                              max_tokens=400, temperature=0.0)
+            self.prompt_tokens += completion.prompt_tokens
+            self.completion_tokens += completion.completion_tokens
+            calls, error = parse_decision(completion.content)
+            self.step("model_call", streamed=False, decision=completion.content[:2000], error=error)
+            problems = [error] if error else []
+            for call in calls:
+                outcome = run_call(call["name"], call.get("arguments"), context, role=PATIENT_AGENT, phase=phase,
+                                   budget=budget, steps=self.steps)
+                results.append(f"- {call['name']}: {outcome.content}")
+                if outcome.code == "invalid_arguments":
+                    problems.append(outcome.content)
+            if not problems or attempt == settings.TOOL_REPAIR_ATTEMPTS:
+                break
+            ask = [*ask, {"role": "assistant", "content": completion.content},
+                   {"role": "system", "content": "Your decision could not be carried out: " + "; ".join(problems)
+                    + " Answer again with corrected JSON (only the calls that failed)."}]
+            self.step("repair", problems=problems)
+        if not results:
+            return messages
+        return [*messages, {"role": "system", "content": "Results of the tools you called (the patient does not "
+                                                         "see these):\n" + "\n".join(results)}]
+
+    def native_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str) -> None:
+        """The native path: the model calls tools over rounds until it answers (or a budget ends it)."""
+        specs = [tool.spec() for tool in tools_for(PATIENT_AGENT, phase)]
+        rounds = budget.calls + settings.TOOL_REPAIR_ATTEMPTS
+        for _ in range(rounds + 1):
+            offer = specs if budget.used < budget.calls and budget.time_left() > 0 and rounds > 0 else None
+            streamed = self.stream(messages, tools=offer)
+            if not streamed.tool_calls:
+                return
+            rounds -= 1
+            messages.append({"role": "assistant", "content": None, "tool_calls": [
+                {"id": c["id"] or f"call_{i}", "type": "function",
+                 "function": {"name": c["name"], "arguments": c["arguments"] or "{}"}}
+                for i, c in enumerate(streamed.tool_calls)]})
+            for i, call in enumerate(streamed.tool_calls):
+                outcome = run_call(call["name"], call["arguments"], context, role=PATIENT_AGENT, phase=phase,
+                                   budget=budget, steps=self.steps)
+                messages.append({"role": "tool", "tool_call_id": call["id"] or f"call_{i}", "content": outcome.content})
+        self.step("budget", what="rounds")
+
+    def save(self, messages: list[dict], reply: str, mode: str) -> None:
+        Trajectory.objects.update_or_create(turn=self.turn, attempt=self.turn.attempts, defaults={
+            "model": self.client.config.model, "prompt_version": PROMPT_VERSION, "tool_mode": mode,
+            "triage_level": self.turn.message.triage_level or "", "messages": messages, "steps": self.steps,
+            "reply": reply, "reasoning": self.splitter.reasoning_text, "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens, "model_calls": self.model_calls,
+            "started_at": timezone.now() - timedelta(seconds=time.monotonic() - self.started),
+            "seconds": round(time.monotonic() - self.started, 3)})
+
+
 def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
     """Run (or re-run) a turn. Returns the stored reply, or None if there was nothing to do."""
     turn = do_claim_turn(turn_id)
     if turn is None:
         return None
-    client = client or default_client()
+    run = TurnRun(turn, client or default_client())
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
-    splitter = ReasoningSplitter()
-    shown = ""
-    unsent = ""
-    last_flush = float("-inf")  # the first visible text goes out at once
+    first_messages = [dict(m) for m in messages]
+    patient = turn.conversation.patient
+    mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
+    budget = Budget(settings.TURN_TOOL_CALL_BUDGET, settings.TURN_TIME_BUDGET_SECONDS)
+    context = ToolContext(patient_id=patient.fhir_id or "", message_id=turn.message_id,
+                          conversation_id=turn.conversation_id,
+                          repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"))
+    phase = "advice"  # agent/inquiry will decide between inquiry and advice
     try:
         with Heartbeat(turn.id):
-            for delta in client.stream_chat(messages):
-                if delta.reasoning:
-                    splitter.add_reasoning(delta.reasoning)
-                if delta.content:
-                    visible = splitter.feed(delta.content)
-                    if not shown.strip():
-                        visible = visible.lstrip()  # no leading blank lines on screen
-                    shown += visible
-                    unsent += visible
-                if unsent and time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    record_turn_progress(turn, shown, unsent)
-                    unsent, last_flush = "", time.monotonic()
+            if mode == "json":
+                run.stream(run.json_tools(messages, context, budget, phase))
+            elif mode == "native":
+                run.native_tools(messages, context, budget, phase)
+            else:
+                run.stream(messages)
             # Text still unsent is not flushed: the stored reply replaces the
             # streamed text in every tab a moment later.
-            splitter.finish()
+            run.splitter.finish()
     except ModelUnavailable as exc:
         log.warning("turn %s deferred: %s", turn.id, exc)
+        run.step("model_unavailable", error=str(exc))
+        run.save(first_messages, "", mode)
         do_defer_turn(turn, str(exc))
         return None
-    text = splitter.answer_text or EMPTY_REPLY
-    return do_complete_turn(turn, text, splitter.reasoning_text)
-
+    text = run.splitter.answer_text or EMPTY_REPLY
+    run.save(first_messages, text, mode)
+    return do_complete_turn(turn, text, run.splitter.reasoning_text)

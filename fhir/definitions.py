@@ -24,6 +24,7 @@ RESOURCE_TYPES: frozenset[str] = frozenset(DEFINITIONS["resources"])
 PATIENT_COMPARTMENT: dict[str, list[str]] = DEFINITIONS["patient_compartment"] | {
     # Not in R4's patient compartment, but patient data all the same: access follows the patient.
     "Device": ["patient"],
+    "Task": ["patient"],
 }
 # Types whose patient is the one of the resource they point at (Provenance.target, Binary.securityContext).
 FOLLOWS_TARGET = frozenset({"Provenance", "Binary"})

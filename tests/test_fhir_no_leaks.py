@@ -35,6 +35,10 @@ def record(cast) -> dict:
     obs = repo.create(observation(alice, note=[{"text": marker}])).resource
     draft = repo.create(observation(alice, status="preliminary", note=[{"text": marker}])).resource
     cond = repo.create(condition(alice, text=marker)).resource
+    repo.create({"resourceType": "Task", "status": "requested", "intent": "proposal", "description": marker,
+                 "for": {"reference": f"Patient/{alice}"}})
+    repo.create({"resourceType": "Device", "patient": {"reference": f"Patient/{alice}"},
+                 "deviceName": [{"name": marker, "type": "user-friendly-name"}]})
     return {"marker": marker, "alice": alice, "obs": obs["id"], "draft": draft["id"], "cond": cond["id"]}
 
 
@@ -58,7 +62,7 @@ def reads(r: dict) -> list[tuple[str, str]]:
         ("get", f"Patient?_id={a}&_revinclude=Observation:subject"),
         ("get", "Observation?_include=Observation:patient"),
         ("get", "Observation/_history"), ("get", "Patient/_history"), ("get", "Observation?_summary=count"),
-        ("get", "Observation?_elements=note"), ("get", "AuditEvent"),
+        ("get", "Observation?_elements=note"), ("get", "AuditEvent"), ("get", "Task"), ("get", "Device"),
     ]
 
 

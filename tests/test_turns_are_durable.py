@@ -5,24 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agent.model.client import ModelClient, ModelConfig
 from agent.turn import run_turn
 from tests.support.scripted_model import Script
+from tests.support.turns import client_for, new_turn
 from webapp.actions.messages import do_send_patient_message
 from webapp.actions.turns import do_claim_turn, do_complete_turn, do_reconcile_turns
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite_pass]
-
-
-def client_for(server) -> ModelClient:
-    return ModelClient(ModelConfig(base_url=server.base_url, model="scripted", api_key="x", timeout=10,
-                                   connect_timeout=2, max_retries=0, max_tokens=64, temperature=0))
-
-
-def new_turn(patient, text="My knee hurts") -> Turn:
-    do_send_patient_message(patient, patient.conversation, text)
-    return Turn.objects.get(conversation=patient.conversation, status=TurnStatus.PENDING)
 
 
 def test_a_turn_streams_and_stores_its_reply_once(cast, scripted_model):

@@ -228,6 +228,15 @@ MODEL_MAX_RETRIES = envint("MODEL_MAX_RETRIES", 2)
 MODEL_MAX_TOKENS = envint("MODEL_MAX_TOKENS", 512)
 MODEL_TEMPERATURE = envfloat("MODEL_TEMPERATURE", 0.3)
 MODEL_CONTEXT_CHARS = envint("MODEL_CONTEXT_CHARS", 6000)
+# How the model calls tools: "native" (the server parses tool calls: vLLM with --enable-auto-tool-choice and a
+# --tool-call-parser), "json" (one grammar-constrained decision call, for servers without tool calling such as the
+# embedded llama.cpp server), or "off".
+MODEL_TOOL_CALLING = envstr("MODEL_TOOL_CALLING", "json")
+if MODEL_TOOL_CALLING not in ("native", "json", "off"):
+    raise ImproperlyConfigured(f"MODEL_TOOL_CALLING must be native, json or off, not {MODEL_TOOL_CALLING!r}")
+TURN_TOOL_CALL_BUDGET = envint("TURN_TOOL_CALL_BUDGET", 4)
+TURN_TIME_BUDGET_SECONDS = envfloat("TURN_TIME_BUDGET_SECONDS", 60.0)
+TOOL_REPAIR_ATTEMPTS = envint("TOOL_REPAIR_ATTEMPTS", 1)
 
 # Chat limits. A message over the limit is stored in full and answered with a
 # request to shorten it; a flood is stored and coalesced into one turn.

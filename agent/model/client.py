@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import openai
 from django.conf import settings
-from openai.types.chat import ChatCompletionChunk
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 
 class ModelUnavailable(Exception):
@@ -26,6 +26,16 @@ class ModelDelta:
     content: str = ""
     reasoning: str = ""
     finish_reason: str | None = None
+    tool_calls: tuple[dict, ...] = ()  # native tool-call fragments: {index, id, name, arguments (a piece)}
+
+
+@dataclass(frozen=True)
+class Completion:
+    content: str
+    reasoning: str
+    tool_calls: tuple[dict, ...]  # {id, name, arguments (the JSON text)}
+    prompt_tokens: int
+    completion_tokens: int
 
 
 @dataclass(frozen=True)
@@ -74,31 +84,47 @@ class ModelClient:
             timeout=httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout),
         )
 
-    def stream_chat(self, messages: list[dict], *, max_tokens: int | None = None,
-                    temperature: float | None = None) -> Iterator[ModelDelta]:
-        """Stream one completion. Always bounded by max_tokens; closing the iterator
-        closes the HTTP response, which tells the server to stop generating."""
+    def _body(self, messages: list[dict], max_tokens: int | None, temperature: float | None, **extra) -> dict:
+        body = {"model": self.config.model, "messages": messages, "max_tokens": max_tokens or self.config.max_tokens,
+                "temperature": self.config.temperature if temperature is None else temperature}
+        return body | {k: v for k, v in extra.items() if v is not None}
+
+    def _post(self, body: dict, stream: bool):
         try:
             # The SDK's low-level post: same retries, timeouts and stream parsing as
             # chat.completions.create, without its parameter transform (about 10 ms a call).
-            stream = self._client.post(
-                "/chat/completions",
-                body={
-                    "model": self.config.model,
-                    "messages": messages,
-                    "stream": True,
-                    "max_tokens": max_tokens or self.config.max_tokens,
-                    "temperature": self.config.temperature if temperature is None else temperature,
-                },
-                cast_to=ChatCompletionChunk,
-                stream=True,
-                stream_cls=openai.Stream[ChatCompletionChunk],
-            )
+            if stream:
+                return self._client.post("/chat/completions", body=body | {"stream": True}, cast_to=ChatCompletionChunk,
+                                         stream=True, stream_cls=openai.Stream[ChatCompletionChunk])
+            return self._client.post("/chat/completions", body=body, cast_to=ChatCompletion)
         except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError,
                 openai.RateLimitError) as exc:
             raise ModelUnavailable(f"model server unavailable: {exc}") from exc
         except openai.APIStatusError as exc:
             raise ModelUnavailable(f"model server answered {exc.status_code}: {exc.message}") from exc
+
+    def complete(self, messages: list[dict], *, response_format: dict | None = None, tools: list[dict] | None = None,
+                 max_tokens: int | None = None, temperature: float | None = None) -> Completion:
+        """One completion, not streamed: for decisions (which tools to call) rather than replies."""
+        answer = self._post(self._body(messages, max_tokens, temperature, response_format=response_format,
+                                       tools=tools or None), stream=False)
+        if not answer.choices:
+            raise ModelUnavailable("the model server answered without a choice")
+        message = answer.choices[0].message
+        extra = message.model_extra or {}
+        calls = tuple({"id": c.id, "name": c.function.name, "arguments": c.function.arguments or ""}
+                      for c in (message.tool_calls or []))
+        usage = answer.usage
+        return Completion(content=message.content or "",
+                          reasoning=extra.get("reasoning_content") or extra.get("reasoning") or "",
+                          tool_calls=calls, prompt_tokens=usage.prompt_tokens if usage else 0,
+                          completion_tokens=usage.completion_tokens if usage else 0)
+
+    def stream_chat(self, messages: list[dict], *, max_tokens: int | None = None,
+                    temperature: float | None = None, tools: list[dict] | None = None) -> Iterator[ModelDelta]:
+        """Stream one completion. Always bounded by max_tokens; closing the iterator
+        closes the HTTP response, which tells the server to stop generating."""
+        stream = self._post(self._body(messages, max_tokens, temperature, tools=tools or None), stream=True)
         try:
             for chunk in stream:
                 if not chunk.choices:
@@ -107,8 +133,11 @@ class ModelClient:
                 delta = choice.delta
                 extra = delta.model_extra or {}
                 reasoning = extra.get("reasoning_content") or extra.get("reasoning") or ""
+                calls = tuple({"index": c.index, "id": c.id, "name": c.function.name if c.function else None,
+                               "arguments": (c.function.arguments if c.function else None) or ""}
+                              for c in (delta.tool_calls or []))
                 yield ModelDelta(content=delta.content or "", reasoning=reasoning,
-                                 finish_reason=choice.finish_reason)
+                                 finish_reason=choice.finish_reason, tool_calls=calls)
         except (openai.APIError, httpx.HTTPError) as exc:
             raise ModelUnavailable(f"model stream broke: {exc}") from exc
         finally:

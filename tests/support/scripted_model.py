@@ -26,6 +26,7 @@ class Script:
     delay: float | None = None  # seconds between chunks
     status: int = 200  # non-200: answer with this HTTP error
     words_per_chunk: int = 1
+    tool_calls: list[dict] | None = None  # native tool calls to stream instead of text: {name, arguments}
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ScriptedModel:
     port: int = 0
     delay: float = 0.01
     scripts: deque[Script] = field(default_factory=deque)
+    # Answers to decision calls (non-streamed, with a response_format: the JSON tool path); default: no tools.
+    decisions: deque[str] = field(default_factory=deque)
     requests: list[dict] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)  # seconds spent answering each request
     _server: ThreadingHTTPServer | None = None
@@ -43,6 +46,15 @@ class ScriptedModel:
 
     def queue(self, *scripts: Script) -> None:
         self.scripts.extend(scripts)
+
+    def decide(self, *answers: str | dict) -> None:
+        """Queue what the next decision calls answer (a dict is sent as JSON, a string as it is: broken on purpose)."""
+        self.decisions.extend(a if isinstance(a, str) else json.dumps(a) for a in answers)
+
+    @property
+    def reply_requests(self) -> list[dict]:
+        """The streamed requests (replies), without the decision calls."""
+        return [r for r in self.requests if r.get("stream")]
 
     def start(self) -> ScriptedModel:
         model = self
@@ -66,6 +78,11 @@ class ScriptedModel:
                     return
                 model.requests.append(body)
                 started = time.monotonic()
+                if not body.get("stream") and body.get("response_format"):
+                    answer = model.decisions.popleft() if model.decisions else '{"tool_calls": []}'
+                    self._json(200, _completion(answer, ""))
+                    model.durations.append(time.monotonic() - started)
+                    return
                 script = model.scripts.popleft() if model.scripts else Script()
                 if script.status != 200:
                     self._json(script.status, {"error": {"message": f"scripted error {script.status}"}})
@@ -100,6 +117,18 @@ class ScriptedModel:
                     for piece in _chunks(script.reasoning, script.words_per_chunk):
                         self._event({"reasoning_content": piece})
                         time.sleep(delay)
+                    if script.tool_calls:
+                        for i, call in enumerate(script.tool_calls):
+                            arguments = call["arguments"]
+                            arguments = arguments if isinstance(arguments, str) else json.dumps(arguments)
+                            self._event({"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
+                                                         "function": {"name": call["name"], "arguments": ""}}]})
+                            for half in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2:]):
+                                self._event({"tool_calls": [{"index": i, "function": {"arguments": half}}]})
+                        self._event({}, finish="tool_calls")
+                        self.wfile.write(b"data: [DONE]\n\n")
+                        self.wfile.flush()
+                        return
                     for piece in _chunks(text, script.words_per_chunk):
                         self._event({"content": piece})
                         time.sleep(delay)

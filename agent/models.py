@@ -1,0 +1,31 @@
+"""Trajectories: what happened in each agent turn, for review, replay and training."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Trajectory(models.Model):
+    """One attempt of one turn: the messages sent, every model call, tool call and policy decision, and timings."""
+
+    turn = models.ForeignKey("chat.Turn", on_delete=models.CASCADE, related_name="trajectories")
+    attempt = models.PositiveIntegerField()
+    model = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=40)
+    tool_mode = models.CharField(max_length=16)  # native | json | off
+    triage_level = models.CharField(max_length=16, blank=True, default="")
+    messages = models.JSONField(default=list)  # what the model saw for its first call
+    steps = models.JSONField(default=list)  # [{kind, at (s since start), ...}]
+    reply = models.TextField(blank=True, default="")
+    reasoning = models.TextField(blank=True, default="")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    model_calls = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["turn", "attempt"], name="one_trajectory_per_attempt")]
+
+    def __str__(self) -> str:
+        return f"trajectory of turn {self.turn_id} (attempt {self.attempt})"

@@ -1,0 +1,30 @@
+"""The JSON tool path against the real CPU model server (llama.cpp, Qwen2.5-Coder-0.5B): the decision is
+grammar-constrained JSON, calls go through the policies, and the turn ends with a reply in two model calls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.models import Trajectory
+from agent.turn import run_turn
+from tests.support.turns import client_for, new_turn
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_turn_with_tools_on_the_real_model(cast, real_model, settings):
+    settings.MODEL_TOOL_CALLING = "json"
+    alice = cast["alice"]
+    turn = new_turn(alice, "I am allergic to penicillin, it gives me a rash. Please note that.")
+    reply = run_turn(turn.id, client_for(real_model, max_tokens=96, timeout=300))
+    assert reply is not None and reply.text.strip()
+    trajectory = Trajectory.objects.get(turn=turn)
+    assert trajectory.model_calls == 2 and trajectory.tool_mode == "json", trajectory.steps
+    decision = next(s for s in trajectory.steps if s["kind"] == "model_call" and not s["streamed"])
+    assert decision["error"] is None
+    calls = json.loads(decision["decision"])["tool_calls"]
+    assert isinstance(calls, list)
+    for step in (s for s in trajectory.steps if s["kind"] == "tool_call"):
+        assert step["code"] in ("ok", "invalid_arguments", "budget"), step  # the grammar allows only offered tools
