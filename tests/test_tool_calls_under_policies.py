@@ -202,3 +202,20 @@ def test_injected_text_cannot_suppress_an_emergency(cast, scripted_model):
                                   text__contains="Call 999 now").exists()
     assert [f["code"]["coding"][0]["code"] for f in stored("Flag", alice)] == ["emergency"]
     assert scripted_model.requests == []  # no model involved
+
+
+def test_trajectories_export_as_jsonl(cast, scripted_model, tmp_path):
+    from django.core.management import call_command
+
+    turn = new_turn(cast["alice"], "I've had a headache since Friday")
+    scripted_model.decide({"tool_calls": [HEADACHE]})
+    scripted_model.queue(Script(text="Where is the pain?"))
+    run_turn(turn.id, client_for(scripted_model))
+    out = tmp_path / "trajectories.jsonl"
+    call_command("export_trajectories", "--output", str(out), "--completed-only")
+    [line] = out.read_text().splitlines()
+    record = json.loads(line)
+    assert record["messages"][-1] == {"role": "assistant", "content": "Where is the pain?"}
+    assert record["messages"][0]["role"] == "system" and record["tool_mode"] == "json"
+    assert [s["tool"] for s in record["steps"] if s["kind"] == "tool_call"] == ["record_fact"]
+    assert record["usage"]["model_calls"] == 2
