@@ -119,13 +119,21 @@ def grammar_friendly(schema: Any) -> Any:
     return schema
 
 
+def _signature(tool: Tool) -> str:
+    """record_fact(kind: symptom|condition|..., text, onset?): compact, since the grammar enforces the schema."""
+    properties, required = tool.parameters.get("properties", {}), set(tool.parameters.get("required", []))
+    args = []
+    for name, spec in properties.items():
+        kind = "|".join(spec["enum"]) if "enum" in spec else spec.get("type", "")
+        args.append(f"{name}{'' if name in required else '?'}: {kind}")
+    return f"{tool.name}({', '.join(args)})"
+
+
 def decision_prompt(tools: list[Tool]) -> str:
-    lines = ["Before you reply, decide which tools (if any) to call now. Answer with JSON only: "
-             '{"tool_calls": [{"name": ..., "arguments": {...}}]} and an empty list when none is needed.',
-             "Tools:"]
-    for tool in tools:
-        lines.append(f"- {tool.name}: {tool.description} Arguments (JSON schema): "
-                     f"{json.dumps(tool.parameters, separators=(',', ':'))}")
+    """Short on purpose: on the CPU every prompt token costs time before the patient sees the first word."""
+    lines = ['Before replying, list the tools to call now as JSON {"tool_calls": [{"name": ..., "arguments": {...}}]}; '
+             "an empty list when none is needed. Tools:"]
+    lines += [f"- {_signature(tool)}: {tool.description}" for tool in tools]
     return "\n".join(lines)
 
 

@@ -31,9 +31,15 @@ class AuditRecord:
     description: str | None = None
 
 
+def _entity(ref: str) -> dict:
+    """A resource ('Type/id', 'Type/id/_history/n') is the entity's ``what``; a whole type (a type-level search
+    or history) is no Reference (R4 wants Type/id), so it is the entity's ``name``."""
+    described = {"what": {"reference": ref}} if "/" in ref else {"name": ref}
+    return {**described, "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"}}
+
+
 def build_audit_event(requester: Requester, record: AuditRecord, channel: str) -> dict:
-    entities = [{"what": {"reference": ref}, "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
-                                                       "code": "2"}} for ref in record.entities[:100]]
+    entities = [_entity(ref) for ref in record.entities[:100]]
     entities += [{"what": {"reference": f"Patient/{pid}"},
                   "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
                   "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}}

@@ -70,7 +70,7 @@ def smart_config(request: HttpRequest) -> HttpResponse:
 def system(request: HttpRequest) -> HttpResponse:
     require_methods(request, "POST")
     repo = _repo(request)
-    return fhir_response(process_bundle(repo, read_body(request)))
+    return fhir_response(process_bundle(repo, read_body(request), base_url(request)))
 
 
 @fhir_endpoint

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages Continuum's scripts start: redis-server always;
-# with --test also PostgreSQL and Chromium (for the browser tests).
+# with --test also PostgreSQL, Chromium (browser tests) and a JDK (the HL7 FHIR validator).
 set -euo pipefail
 packages=(redis-server)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql chromium)
+  packages+=(postgresql chromium openjdk-17-jdk-headless)
 fi
 missing=()
 for p in "${packages[@]}"; do

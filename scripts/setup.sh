@@ -33,5 +33,6 @@ if [[ "$mode" == "--test" ]]; then
   .venv/bin/python scripts/fetch_model.py small
   .venv/bin/python scripts/fetch_model.py default
   .venv/bin/python scripts/fetch_fhir_examples.py
+  .venv/bin/python scripts/fetch_fhir_validator.py
 fi
 echo "setup: done" >&2

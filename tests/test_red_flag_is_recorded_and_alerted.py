@@ -9,6 +9,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from agent.safety.escalation import DEADLINE_EXTENSION
+from tests.support.chat_client import run_async
 from tests.support.fhir import FhirClient
 from webapp.actions.flags import alerts_group
 from webapp.actions.messages import do_send_patient_message
@@ -76,20 +77,14 @@ def test_the_care_team_gets_a_live_alert(cast):
     alice, carol = cast["alice"], cast["carol"]
     layer = get_channel_layer()
 
-    async def listen() -> str:
+    async def listen_while_alice_writes() -> dict:
         channel = await layer.new_channel()
         await layer.group_add(alerts_group(carol.pk), channel)
-        return channel
-
-    loop = asyncio.new_event_loop()
-    try:
-        channel = loop.run_until_complete(listen())
-        do_send_patient_message(alice, alice.conversation,
+        await asyncio.to_thread(do_send_patient_message, alice, alice.conversation,
                                 "the left side of my face is drooping and my speech is slurred")
-        message = loop.run_until_complete(asyncio.wait_for(layer.receive(channel), timeout=10))
-    finally:
-        loop.close()
-    event = message["event"]
+        return await asyncio.wait_for(layer.receive(channel), timeout=10)
+
+    event = run_async(listen_while_alice_writes())["event"]
     assert event["type"] == "alert.red_flag" and event["level"] == "emergency"
     assert event["patient_id"] == alice.fhir_id and "stroke" in event["reasons"][0]
 

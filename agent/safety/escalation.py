@@ -12,6 +12,32 @@ TRIAGE_MESSAGE_SYSTEM = "https://continuum.health/fhir/sid/triage-message"
 DEADLINE_EXTENSION = "https://continuum.health/fhir/StructureDefinition/response-deadline"
 DISPLAY = {Level.EMERGENCY: "Emergency red flag", Level.URGENT: "Urgent: to be seen today"}
 
+# The definition of the deadline extension, so that FHIR validators (and readers) know what it is.
+DEADLINE_DEFINITION = {
+    "resourceType": "StructureDefinition",
+    "id": "response-deadline",
+    "url": DEADLINE_EXTENSION,
+    "name": "ResponseDeadline",
+    "title": "Response deadline",
+    "status": "active",
+    "publisher": "Continuum",
+    "description": "When a clinician must have responded to the red flag that this Flag records.",
+    "fhirVersion": "4.0.1",
+    "kind": "complex-type",
+    "abstract": False,
+    "context": [{"type": "element", "expression": "Flag"}],
+    "type": "Extension",
+    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
+    "derivation": "constraint",
+    "differential": {"element": [
+        {"id": "Extension", "path": "Extension", "short": "Response deadline",
+         "definition": "When a clinician must have responded to the red flag that this Flag records.", "max": "1"},
+        {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
+        {"id": "Extension.url", "path": "Extension.url", "fixedUri": DEADLINE_EXTENSION},
+        {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "dateTime"}]},
+    ]},
+}
+
 
 def red_flag(patient_id: str, message_id: int, triage: TriageResult, at: datetime, respond_within: timedelta) -> dict:
     """The Flag for one triaged message; its identifier makes writing it twice harmless."""

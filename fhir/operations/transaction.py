@@ -247,7 +247,21 @@ def _run_batch(repo: Repository, entries: list[dict]) -> list[dict]:
     return responses
 
 
-def process_bundle(repo: Repository, bundle: Any) -> dict:
+def _with_full_urls(entry: dict, base: str) -> dict:
+    """Give an answered resource its fullUrl (absolute, as R4 wants): the server's URL for a stored one, its
+    urn:uuid for a search Bundle, which is never stored; the entries of that Bundle get theirs too."""
+    resource = entry.get("resource")
+    if not base or not isinstance(resource, dict) or "id" not in resource:
+        return entry
+    if resource["resourceType"] == "Bundle":
+        if "entry" in resource:
+            resource = resource | {"entry": [_with_full_urls(e, base) for e in resource["entry"]]}
+        return {"fullUrl": f"urn:uuid:{resource['id']}", **entry, "resource": resource}
+    return {"fullUrl": f"{base}{resource['resourceType']}/{resource['id']}", **entry}
+
+
+def process_bundle(repo: Repository, bundle: Any, base: str = "") -> dict:
+    """Run a transaction or batch; ``base`` (the server's base URL, '.../fhir/') makes the answer's fullUrls."""
     kind, entries = _check_bundle(bundle)
     if kind == "transaction":
         try:
@@ -262,6 +276,6 @@ def process_bundle(repo: Repository, bundle: Any) -> dict:
     else:
         responses = _run_batch(repo, entries)
     return {"resourceType": "Bundle", "id": new_id(), "meta": {"lastUpdated": instant(now())},
-            "type": f"{kind}-response", "entry": responses}
+            "type": f"{kind}-response", "entry": [_with_full_urls(r, base) for r in responses]}
 
 
