@@ -45,4 +45,22 @@ def build_messages(turn: Turn, max_chars: int) -> list[dict]:
             merged.append(dict(item))
     while merged and merged[0]["role"] != "user":
         merged.pop(0)
+    notes = previous_turn_notes(turn)
+    if notes:
+        system += "\n\n" + notes
     return [{"role": "system", "content": system}, *merged]
+
+
+def previous_turn_notes(turn: Turn) -> str:
+    """What the model must hear about its last turn: tool calls that were refused or failed, and why.
+
+    On the JSON path the decision comes after the reply, so this is where the model is told."""
+    from agent.models import Trajectory
+
+    last = (Trajectory.objects.filter(turn__conversation_id=turn.conversation_id, turn_id__lt=turn.id)
+            .order_by("-turn_id", "-attempt").values_list("steps", flat=True).first())
+    failed = [s for s in last or [] if s.get("kind") == "tool_call" and not s.get("ok")]
+    if not failed:
+        return ""
+    lines = [f"- {s['tool']}: {str(s.get('result', ''))[:300]}" for s in failed[:5]]
+    return "In your previous turn these actions were not carried out:\n" + "\n".join(lines)

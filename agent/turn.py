@@ -16,11 +16,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from agent.context import PROMPT_VERSION, build_messages
+from agent.memory.recall import recall
 from agent.model.client import ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
 from agent.models import Trajectory
 from agent.toolcalls import Budget, decision_prompt, decision_schema, parse_decision, run_call
 from agent.tools.base import PATIENT_AGENT, ToolContext
+from agent.tools.recall_record import BUDGET_CHARS as RECALL_BUDGET_CHARS
 from agent.tools.registry import tools_for
 from fhir.access import agent_requester
 from fhir.store import Repository
@@ -35,8 +37,9 @@ from webapp.chat.models import Message, Turn
 
 log = logging.getLogger(__name__)
 
+DECISION_MAX_TOKENS = 200  # a decision names a few calls with short arguments
 FLUSH_SECONDS = 0.1  # how often streamed text is saved and sent to tabs
-HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_FRACTION = 3  # a heartbeat every third of TURN_STALL_SECONDS: a live turn never looks stalled
 EMPTY_REPLY = "I'm sorry, I could not put together an answer just now. Could you say that again in other words?"
 
 
@@ -60,7 +63,8 @@ class Heartbeat:
     def _run(self) -> None:
         from django.db import close_old_connections
 
-        while not self._stop.wait(HEARTBEAT_SECONDS):
+        interval = min(5.0, settings.TURN_STALL_SECONDS / HEARTBEAT_FRACTION)
+        while not self._stop.wait(interval):
             try:
                 record_heartbeat(self._turn_id)
             except Exception:
@@ -123,19 +127,26 @@ class TurnRun:
         out.tool_calls = [calls[i] for i in sorted(calls)]
         return out
 
-    def json_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str) -> list[dict]:
-        """The JSON path: one constrained decision call, the calls run, their results added for the reply."""
-        tools = tools_for(PATIENT_AGENT, phase)
-        ask = [*messages, {"role": "system", "content": decision_prompt(tools)}]
+    def actions_after_reply(self, messages: list[dict], reply: str, context: ToolContext, budget: Budget,
+                            phase: str) -> None:
+        """The JSON path's second model call, made once the patient has the reply: one grammar-constrained
+        decision on what to do about what they said (record, propose, escalate). Refusals and errors reach
+        the model in its next turn (agent/context.py); the patient never waits for this call."""
+        tools = [t for t in tools_for(PATIENT_AGENT, phase) if t.name != "recall_record"]  # recall ran up front
+        ask = [*messages, {"role": "assistant", "content": reply},
+               {"role": "system", "content": decision_prompt(tools)}]
         schema = decision_schema(tools, budget.calls)
-        results: list[str] = []
         for attempt in range(settings.TOOL_REPAIR_ATTEMPTS + 1):
             if budget.time_left() <= 0:
                 self.step("budget", what="time")
-                break
+                return
             self.model_calls += 1
-            completion = self.client.complete(ask, response_format={"type": "json_object", "schema": schema},
-                                              max_tokens=400, temperature=0.0)
+            try:
+                completion = self.client.complete(ask, response_format={"type": "json_object", "schema": schema},
+                                                  max_tokens=DECISION_MAX_TOKENS, temperature=0.0)
+            except ModelUnavailable as exc:  # the reply is delivered; only the bookkeeping is lost
+                self.step("model_unavailable", error=str(exc))
+                return
             self.prompt_tokens += completion.prompt_tokens
             self.completion_tokens += completion.completion_tokens
             calls, error = parse_decision(completion.content)
@@ -144,19 +155,14 @@ class TurnRun:
             for call in calls:
                 outcome = run_call(call["name"], call.get("arguments"), context, role=PATIENT_AGENT, phase=phase,
                                    budget=budget, steps=self.steps)
-                results.append(f"- {call['name']}: {outcome.content}")
                 if outcome.code == "invalid_arguments":
                     problems.append(outcome.content)
             if not problems or attempt == settings.TOOL_REPAIR_ATTEMPTS:
-                break
+                return
             ask = [*ask, {"role": "assistant", "content": completion.content},
                    {"role": "system", "content": "Your decision could not be carried out: " + "; ".join(problems)
                     + " Answer again with corrected JSON (only the calls that failed)."}]
             self.step("repair", problems=problems)
-        if not results:
-            return messages
-        return [*messages, {"role": "system", "content": "Results of the tools you called (the patient does not "
-                                                         "see these):\n" + "\n".join(results)}]
 
     def native_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str) -> None:
         """The native path: the model calls tools over rounds until it answers (or a budget ends it)."""
@@ -203,11 +209,13 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
                           conversation_id=turn.conversation_id,
                           repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"))
     phase = "advice"  # agent/inquiry will decide between inquiry and advice
+    if mode == "json":
+        # Memory is read deterministically up front, so the reply is the first model call on the CPU.
+        messages = with_record(messages, context, run)
+        first_messages = [dict(m) for m in messages]
     try:
         with Heartbeat(turn.id):
-            if mode == "json":
-                run.stream(run.json_tools(messages, context, budget, phase))
-            elif mode == "native":
+            if mode == "native":
                 run.native_tools(messages, context, budget, phase)
             else:
                 run.stream(messages)
@@ -221,5 +229,19 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
         do_defer_turn(turn, str(exc))
         return None
     text = run.splitter.answer_text or EMPTY_REPLY
+    reply = do_complete_turn(turn, text, run.splitter.reasoning_text)
+    if mode == "json" and reply is not None:
+        run.actions_after_reply(messages, text, context, budget, phase)
     run.save(first_messages, text, mode)
-    return do_complete_turn(turn, text, run.splitter.reasoning_text)
+    return reply
+
+
+def with_record(messages: list[dict], context: ToolContext, run: TurnRun) -> list[dict]:
+    """The patient's record (the recall_record tool, run by the harness) as a system message after the prompt."""
+    started = time.monotonic()
+    summary = recall(context.repo, context.patient_id, budget_chars=RECALL_BUDGET_CHARS)
+    run.step("tool_call", tool="recall_record", arguments={}, ok=True, code="ok", result=summary,
+             seconds=round(time.monotonic() - started, 4), by="harness")
+    note = {"role": "system", "content": "What the patient's record holds (do not ask again what is known):\n"
+                                         + summary}
+    return [messages[0], note, *messages[1:]]

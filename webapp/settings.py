@@ -197,6 +197,10 @@ CHANNEL_LAYERS = {
                 # opening at once need many (Redis allows 10,000 clients).
                 "max_connections": 2000,
                 "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                # redis-py 8 reads with a 5 s timeout by default, the same 5 s a consumer's blocking pop
+                # waits for a message: an idle socket would lose the race and its consumer would crash.
+                "socket_timeout": 30,
+                "socket_connect_timeout": 5,
                 "retry_on_error": [RedisConnectionError, RedisTimeoutError],
             }],
             "capacity": 1000,
@@ -236,7 +240,9 @@ if MODEL_TOOL_CALLING not in ("native", "json", "off"):
     raise ImproperlyConfigured(f"MODEL_TOOL_CALLING must be native, json or off, not {MODEL_TOOL_CALLING!r}")
 TURN_TOOL_CALL_BUDGET = envint("TURN_TOOL_CALL_BUDGET", 4)
 TURN_TIME_BUDGET_SECONDS = envfloat("TURN_TIME_BUDGET_SECONDS", 60.0)
-TOOL_REPAIR_ATTEMPTS = envint("TOOL_REPAIR_ATTEMPTS", 1)
+# With json tool calling a repair is a third model call, over the CPU's two-call budget: off by default there
+# (the error still reaches the model, in the reply call's context).
+TOOL_REPAIR_ATTEMPTS = envint("TOOL_REPAIR_ATTEMPTS", 1 if MODEL_TOOL_CALLING == "native" else 0)
 
 # Chat limits. A message over the limit is stored in full and answered with a
 # request to shorten it; a flood is stored and coalesced into one turn.
