@@ -1,0 +1,93 @@
+"""Harness overhead per turn, excluding the model, and red-flag triage throughput.
+
+    python -m bench.harness [--turns 200] [--modes json,off,native]
+
+Runs real turns in this process (agent/turn.py: claim, context, record recall, tool decision
+and calls, streaming flushes, reply stored once, trajectory) against the scripted model with no
+delay, on a fresh SQLite database and a private Redis. Overhead = the turn's wall time minus
+the time the model server spent answering its requests. Then the triage bench on one core.
+No assertions: it prints figures for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--modes", default="json,off,native")
+    args = parser.parse_args()
+
+    from scripts.stack import free_port, start_redis
+
+    work = Path(tempfile.mkdtemp(prefix="continuum-bench-harness-"))
+    redis_port = free_port()
+    redis = start_redis(redis_port, work / "redis")
+    os.environ.update(SQLITE_PATH=str(work / "bench.sqlite3"), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                      CONTINUUM_VAR_DIR=str(work), DJANGO_SETTINGS_MODULE="webapp.settings",
+                      CHAT_RATE_LIMIT_MESSAGES="1000000")
+    os.environ.pop("DATABASE_URL", None)
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from agent.turn import run_turn
+        from tests.support.scripted_model import Script, ScriptedModel
+        from tests.support.turns import client_for, new_turn
+        from webapp.actions.accounts import do_create_patient
+
+        call_command("migrate", verbosity=0)
+        model = ScriptedModel(delay=0.0).start()
+        client = client_for(model, max_tokens=64)
+        print(f"machine: {os.cpu_count()} cores; SQLite; private Redis; scripted model, no delay")
+        print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  (ms, model time excluded)")
+        for mode in [m for m in args.modes.split(",") if m]:
+            settings.MODEL_TOOL_CALLING = mode
+            patient = do_create_patient(f"bench-{mode}-{time.time_ns()}", None)
+            overheads: list[float] = []
+            for i in range(args.turns):
+                turn = new_turn(patient, f"I have had a headache for {i + 2} days")
+                model.queue(Script(text="I am sorry to hear that. Where is the pain, and how bad is it?",
+                                   words_per_chunk=3))
+                if mode == "json":
+                    model.decide({"tool_calls": [{"name": "record_fact", "arguments": {
+                        "kind": "symptom", "text": f"headache {i}"}}]})
+                before = len(model.durations)
+                started = time.perf_counter()
+                run_turn(turn.id, client)
+                wall = time.perf_counter() - started
+                overheads.append(wall - sum(model.durations[before:]))
+            warm = overheads[5:] or overheads  # the first turns pay for imports and connections
+            print(f"{mode:8} {len(warm):6} {statistics.median(warm) * 1000:13.1f} {pct(warm, 0.95) * 1000:8.1f} "
+                  f"{max(warm) * 1000:8.1f}")
+        model.stop()
+    finally:
+        redis.stop()
+    print()
+    from bench import triage_throughput
+
+    sys.argv = ["triage_throughput", "--rounds", "20"]
+    triage_throughput.main()
+
+
+if __name__ == "__main__":
+    main()
