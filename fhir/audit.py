@@ -11,6 +11,8 @@ import base64
 from dataclasses import dataclass, field
 
 from fhir.access import Requester
+from fhir.dates import date_range
+from fhir.indexing import normalise, split_reference
 from fhir.models import ResourceVersion
 from fhir.persistence import instant, new_id, now, write_version
 
@@ -72,5 +74,61 @@ def build_audit_event(requester: Requester, record: AuditRecord, channel: str) -
     return event
 
 
+def _reference_row(reference: str) -> dict:
+    ref_type, ref_id = split_reference(reference)
+    return {"code": reference[:255], "ref_type": ref_type, "ref_id": ref_id}
+
+
+def _coding_row(coding: dict) -> dict:
+    row = {"system": coding.get("system"), "code": coding.get("code"), "value": None}
+    if coding.get("display"):
+        row["value"] = normalise(coding["display"])
+    return row
+
+
+def audit_index_rows(event: dict) -> list[tuple[str, dict]]:
+    """The search index of an AuditEvent this module built, without evaluating FHIRPath (an AuditEvent is written
+    on every interaction). Yields exactly what fhir.indexing.index_values would: tests/test_fhir_audit.py checks it."""
+    rows: list[tuple[str, dict]] = [("action", {"code": event["action"]})]
+    for agent in event["agent"]:
+        if "reference" in agent["who"]:
+            rows.append(("agent", _reference_row(agent["who"]["reference"])))
+        if agent.get("altId"):
+            rows.append(("altid", {"code": agent["altId"]}))
+    low, high = date_range(event["recorded"])
+    rows.append(("date", {"low": low, "high": high}))
+    entities, types, roles, names = [], [], [], []
+    for entity in event.get("entity", []):
+        if "what" in entity:
+            entities.append(_reference_row(entity["what"]["reference"]))
+        if "name" in entity:
+            names.append({"value": normalise(entity["name"]), "code": entity["name"]})
+        if "role" in entity:
+            roles.append(_coding_row(entity["role"]))
+        if "type" in entity:
+            types.append(_coding_row(entity["type"]))
+    for code, values in (("entity", entities), ("entity-name", names), ("entity-role", roles), ("entity-type", types)):
+        seen: list[dict] = []
+        for row in values:
+            if row not in seen:
+                seen.append(row)
+                rows.append((code, row))
+    rows.append(("outcome", {"code": event["outcome"]}))
+    patients = [(agent["who"]["reference"]) for agent in event["agent"]
+                if agent["who"].get("reference", "").startswith("Patient/")]
+    patients += [row["code"] for row in entities if row["code"].startswith("Patient/")]
+    seen_patients: list[str] = []
+    for reference in patients:
+        if reference not in seen_patients:
+            seen_patients.append(reference)
+            rows.append(("patient", _reference_row(reference)))
+    rows.append(("site", {"code": event["source"]["site"]}))
+    rows += [("subtype", _coding_row(coding)) for coding in event["subtype"]]
+    rows.append(("type", _coding_row(event["type"])))
+    rows.append(("_id", {"code": event["id"]}))
+    return rows
+
+
 def write_audit_event(requester: Requester, record: AuditRecord, channel: str) -> None:
-    write_version(build_audit_event(requester, record, channel), previous=None, method=ResourceVersion.Method.CREATE)
+    write_version(build_audit_event(requester, record, channel), previous=None, method=ResourceVersion.Method.CREATE,
+                  index=audit_index_rows)

@@ -7,6 +7,7 @@ fhir.audit writes AuditEvents through here (auditing the audit trail would never
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -62,7 +63,8 @@ def stamp(resource: dict, fhir_id: str, version_id: int, moment: datetime) -> di
 
 
 @transaction.atomic
-def write_version(resource: dict, *, previous: StoredResource | None, method: str) -> StoredResource:
+def write_version(resource: dict, *, previous: StoredResource | None, method: str,
+                  index: Callable[[dict], list[tuple[str, dict]]] = index_values) -> StoredResource:
     """Store ``resource`` (already validated, id set) as the next version after ``previous``.
 
     ``previous`` must have been read with select_for_update by the caller, so two writers
@@ -71,7 +73,7 @@ def write_version(resource: dict, *, previous: StoredResource | None, method: st
     moment = now()
     version_id = previous.version_id + 1 if previous else 1
     content = stamp(resource, resource["id"], version_id, moment)
-    rows = index_values(content)
+    rows = index(content)
     fields = {"version_id": version_id, "last_updated": moment, "deleted": False, "content": content,
               "patient_id": compartment_patient(content, rows), "released": is_released(content)}
     if previous is None:

@@ -6,6 +6,9 @@ import base64
 
 import pytest
 
+from fhir.access import SYSTEM, agent_requester
+from fhir.audit import AuditRecord, audit_index_rows, build_audit_event
+from fhir.indexing import index_values
 from fhir.models import StoredResource
 from tests.support.fhir import FhirClient, client_token, observation
 
@@ -90,3 +93,15 @@ def test_audit_events_cannot_be_changed_or_deleted_by_anyone(cast):
     assert api.delete(f"AuditEvent/{event['id']}").status_code == 403
     assert api.post("AuditEvent", {k: v for k, v in event.items() if k not in ("id", "meta")}).status_code == 403
     assert StoredResource.objects.get(fhir_id=event["id"]).version_id == 1
+
+
+@pytest.mark.parametrize("record", [
+    AuditRecord("search-type", entities=["Observation"], patients={"p1", "p2"}, query="Observation?patient=p1"),
+    AuditRecord("read", entities=["Observation/1/_history/2", "Observation/1"], patients={"p1"}),
+    AuditRecord("create", outcome="minor", description="invalid"),
+    AuditRecord("operation", entities=["Patient/p1"], patients={"p1"}, query="Patient/p1/$everything"),
+])
+@pytest.mark.parametrize("requester", [SYSTEM, agent_requester("p1")], ids=["system", "agent"])
+def test_the_fast_audit_index_matches_the_generic_one(record, requester):
+    event = build_audit_event(requester, record, "rest")
+    assert sorted(map(repr, audit_index_rows(event))) == sorted(map(repr, index_values(event)))
