@@ -231,3 +231,29 @@ def test_trajectories_export_as_jsonl(cast, scripted_model, tmp_path):
     assert record["messages"][0]["role"] == "system" and record["tool_mode"] == "json"
     assert [s["tool"] for s in record["steps"] if s["kind"] == "tool_call"] == ["recall_record", "record_fact"]
     assert record["usage"]["model_calls"] == 2
+
+
+def test_replay_reports_where_another_model_differs(cast, scripted_model, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.support.scripted_model import ScriptedModel
+
+    turn = new_turn(cast["alice"], "I've had a headache since Friday")
+    scripted_model.queue(Script(text="Where is the pain?"))
+    scripted_model.decide({"tool_calls": [HEADACHE]})
+    run_turn(turn.id, client_for(scripted_model))
+    other = ScriptedModel().start()
+    try:
+        other.queue(Script(text="Where exactly is the pain?"))
+        other.decide({"tool_calls": []})
+        out = StringIO()
+        call_command("replay", "--model", other.base_url, "--report", str(tmp_path / "r.json"), stdout=out)
+    finally:
+        other.stop()
+    [result] = json.loads((tmp_path / "r.json").read_text())
+    assert result["replayed_reply"] == "Where exactly is the pain?" and 0.5 < result["reply_similarity"] < 1
+    assert result["recorded_tools"] == ["record_fact"] and result["replayed_tools"] == []
+    assert "tool calls differ in 1" in out.getvalue()
+    assert len(stored("Condition", cast["alice"])) == 1  # replay wrote nothing

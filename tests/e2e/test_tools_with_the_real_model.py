@@ -28,3 +28,22 @@ def test_a_turn_with_tools_on_the_real_model(cast, real_model, settings):
     assert isinstance(calls, list)
     for step in (s for s in trajectory.steps if s["kind"] == "tool_call"):
         assert step["code"] in ("ok", "invalid_arguments", "budget"), step  # the grammar allows only offered tools
+
+
+def test_replay_against_the_real_model(cast, real_model, settings, tmp_path):
+    from django.core.management import call_command
+
+    from tests.support.scripted_model import Script, ScriptedModel
+
+    settings.MODEL_TOOL_CALLING = "json"
+    recorded = ScriptedModel().start()  # record a turn quickly, then replay it on the real model
+    try:
+        recorded.queue(Script(text="How long have you had the cough?"))
+        run_turn(new_turn(cast["alice"], "I have a cough").id, client_for(recorded))
+    finally:
+        recorded.stop()
+    report = tmp_path / "replay.json"
+    call_command("replay", "--model", real_model.base_url, "--max-tokens", "32", "--report", str(report))
+    [result] = json.loads(report.read_text())
+    assert result["replayed_reply"].strip() and 0 <= result["reply_similarity"] <= 1
+    assert isinstance(result["replayed_tools"], list)
