@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,7 +20,8 @@ from django.db import transaction
 from fhir.definitions import RESOURCE_TYPES
 from fhir.errors import FhirError
 from fhir.indexing import split_reference
-from fhir.store import Repository, local_references
+from fhir.references import local_references, rewrite_references
+from fhir.store import Repository
 from fhir.sync import ImportReport
 
 FHIR_JSON = "application/fhir+json"
@@ -99,18 +99,15 @@ def _local_match(repo: Repository, resource: dict) -> str | None:
     return None
 
 
-def _rewrite(value: Any, ids: dict[tuple[str, str], str]) -> Any:
-    if isinstance(value, dict):
-        out = {k: _rewrite(v, ids) for k, v in value.items()}
-        reference = out.get("reference")
-        if isinstance(reference, str) and not reference.startswith(("#", "urn:")):
-            key = split_reference(reference)
-            if key in ids:
-                out["reference"] = f"{key[0]}/{ids[key]}"
-        return out
-    if isinstance(value, list):
-        return [_rewrite(v, ids) for v in value]
-    return value
+def _mapped(ids: dict[tuple[str, str], str]):
+    """A reference rewriter: 'Type/remote-id' -> 'Type/local-id' for the ids in the map."""
+    def new_reference(reference: str) -> str | None:
+        if reference.startswith(("#", "urn:")):
+            return None
+        key = split_reference(reference)
+        return f"{key[0]}/{ids[key]}" if key in ids else None
+
+    return new_reference
 
 
 def store_pulled(repo: Repository, resources: list[dict], source: str) -> ImportReport:
@@ -125,7 +122,7 @@ def store_pulled(repo: Repository, resources: list[dict], source: str) -> Import
         for resource in resources:
             local_id = ids[(resource["resourceType"], resource["id"])]
             meta = {k: v for k, v in resource.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
-            body = _rewrite(resource, ids) | {"id": local_id, "meta": meta | {"source": source}}
+            body = rewrite_references(resource, _mapped(ids)) | {"id": local_id, "meta": meta | {"source": source}}
             result = repo.update(resource["resourceType"], local_id, body, check_references=False)
             bucket = report.created if result.created else report.updated if result.changed else report.unchanged
             bucket[resource["resourceType"]] += 1
@@ -180,7 +177,7 @@ def push_patient(repo: Repository, remote: RemoteServer, patient_id: str) -> Pus
     entries = []
     for resource in resources:
         remote_id = ids[(resource["resourceType"], resource["id"])]
-        body = _rewrite({k: v for k, v in resource.items() if k != "meta"}, ids) | {"id": remote_id}
+        body = rewrite_references({k: v for k, v in resource.items() if k != "meta"}, _mapped(ids)) | {"id": remote_id}
         entries.append({"resource": body, "request": {"method": "PUT",
                                                       "url": f"{resource['resourceType']}/{remote_id}"}})
     answer = remote.transaction({"resourceType": "Bundle", "type": "transaction", "entry": entries})

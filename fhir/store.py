@@ -10,7 +10,7 @@ so access control and AuditEvents live in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, s
 from fhir.errors import FhirError, forbidden, not_found
 from fhir.models import ResourceVersion, SearchIndex, StoredResource
 from fhir.persistence import instant, new_id, now, write_deletion, write_version
+from fhir.references import local_references
 from fhir.release import (
     CLINICIAN_VERIFIED,
     CONFIRMATION_LEVELS,
@@ -56,19 +57,6 @@ class SearchResult:
 class HistoryResult:
     versions: list[ResourceVersion]
     total: int
-
-
-def local_references(value: Any) -> Iterator[str]:
-    """Every relative reference ('Type/id') anywhere in a resource."""
-    if isinstance(value, dict):
-        reference = value.get("reference")
-        if isinstance(reference, str) and not reference.startswith(("#", "http://", "https://")):
-            yield reference  # urn:uuid: and urn:oid: only resolve inside a bundle: stored, they dangle
-        for item in value.values():
-            yield from local_references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from local_references(item)
 
 
 def dangling_references(resources: list[dict]) -> list[str]:

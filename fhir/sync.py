@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from fhir.errors import FhirError
+from fhir.references import rewrite_references
 from fhir.store import Repository
 
 _UUID_URL = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
@@ -38,17 +39,6 @@ class ImportReport:
                 f"{sum(self.unchanged.values())} unchanged, {len(self.skipped)} skipped")
 
 
-def _rewrite(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        out = {k: _rewrite(v, ids) for k, v in value.items()}
-        if isinstance(out.get("reference"), str) and out["reference"] in ids:
-            out["reference"] = ids[out["reference"]]
-        return out
-    if isinstance(value, list):
-        return [_rewrite(v, ids) for v in value]
-    return value
-
-
 def _entry_id(entry: dict) -> str | None:
     match = _UUID_URL.match(entry.get("fullUrl", ""))
     if match:
@@ -70,7 +60,7 @@ def import_bundle(repo: Repository, bundle: Any) -> ImportReport:
     with transaction.atomic():
         written = []
         for entry in entries:
-            resource = _rewrite(entry["resource"], ids)
+            resource = rewrite_references(entry["resource"], ids.get)
             fhir_id = _entry_id(entry)
             if not fhir_id:
                 report.skipped.append(f"{resource.get('resourceType')} without a uuid fullUrl or an id")

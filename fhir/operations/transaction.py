@@ -20,7 +20,8 @@ from django.db import transaction as db_transaction
 from fhir.audit import AuditRecord, write_audit_event
 from fhir.errors import FhirError
 from fhir.persistence import instant, new_id, now
-from fhir.store import Repository, SearchResult, dangling_references, local_references
+from fhir.references import local_references, rewrite_references
+from fhir.store import Repository, SearchResult, dangling_references
 from fhir.validation import check_type
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
@@ -54,18 +55,6 @@ def _check_bundle_local(entry: dict) -> None:
     if unresolved:
         raise FhirError("processing", f"references to no entry of this Bundle: {', '.join(unresolved[:10])}",
                         status=422)
-
-
-def _rewrite(value: Any, ids: dict[str, str]) -> Any:
-    """Replace references to bundle fullUrls (urn:uuid:..., or absolute) with the server's Type/id."""
-    if isinstance(value, dict):
-        out = {k: _rewrite(v, ids) for k, v in value.items()}
-        if isinstance(out.get("reference"), str) and out["reference"] in ids:
-            out["reference"] = ids[out["reference"]]
-        return out
-    if isinstance(value, list):
-        return [_rewrite(v, ids) for v in value]
-    return value
 
 
 def _parse_url(url: str) -> tuple[str, str | None, str | None]:
@@ -210,7 +199,7 @@ def _plan(repo: Repository, entries: list[dict]) -> tuple[dict[int, str], dict[s
 
 def run_transaction(repo: Repository, entries: list[dict]) -> list[dict]:
     assigned, ids = _plan(repo, entries)
-    entries = [_rewrite(entry, ids) for entry in entries]
+    entries = [rewrite_references(entry, ids.get) for entry in entries]
     responses: list[dict | None] = [None] * len(entries)
     written: dict[int, dict] = {}
     for i in sorted(range(len(entries)), key=lambda i: ORDER[entries[i]["request"]["method"]]):
