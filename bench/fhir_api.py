@@ -584,7 +584,8 @@ async def drive(base: str, targets: dict, args: argparse.Namespace, rng: random.
 
         await run("read", read)
         await run("search", search)
-        chosen = rng.sample(patients, min(args.everything_patients, len(patients)))
+        # Its own generator: the same patients every run, however many requests the earlier phases made.
+        chosen = random.Random(args.seed).sample(sorted(patients), min(args.everything_patients, len(patients)))
         log(f"api          $everything: {len(chosen)} patients, _count={args.everything_count}, "
             f"{args.everything_concurrency} clients ...")
         results["everything"] = await everything_phase(client, base, chosen, args.everything_count,
