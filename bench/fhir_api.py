@@ -153,6 +153,18 @@ def machine(database: str) -> dict:
             "database": database}
 
 
+def code_version() -> str:
+    """The commit the server code comes from ('+changes' when fhir/ or webapp/ differ from it)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "fhir", "webapp"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if changed else "")
+
+
 # --- population ------------------------------------------------------------------------------------------------
 
 def population(patients: int, seed: int) -> Path:
@@ -309,6 +321,7 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
     from fhir.sync import import_bundle
 
     repo = Repository(SYSTEM, channel="import")
+    code = code_version()
     todo = [f for f in files if f.name not in state.bundles]
     done_before = len(files) - len(todo)
     log(f"import       {len(files)} bundles: {done_before} already done, {len(todo)} to import"
@@ -340,7 +353,7 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
             "patient": bundle_patient(bundle), "resources": resources, "created": created, "updated": updated,
             "unchanged": unchanged, "skipped": len(report.skipped), "bytes": path.stat().st_size,
             "parse_s": round(t1 - t0, 3), "import_s": round(t2 - t1, 3),
-            "import_cpu_s": round(cpu2 - cpu1, 3), "loadavg_1m": round(os.getloadavg()[0], 2),
+            "import_cpu_s": round(cpu2 - cpu1, 3), "loadavg_1m": round(os.getloadavg()[0], 2), "code": code,
             **({"database_cpu_s": round(db2 - db1, 3)} if db_root else {}),
             "at": datetime.now(UTC).isoformat(timespec="seconds")}
         state.data["failed"].pop(path.name, None)
@@ -387,6 +400,7 @@ def import_figures(files: list[Path], state: State) -> dict:
                                               / sum(r["resources"] for r in db_timed), 2) if db_timed else None,
         "loadavg_1m_mean": round(sum(loads) / len(loads), 2) if loads else None,
         "resources_per_bundle_mean": round(sum(r["resources"] for r in rows) / len(rows), 1) if rows else None,
+        "code_versions": sorted({r.get("code", "unrecorded") for r in rows}),
         "bundles_missing": len(missing),
         "projected_remaining_s": round(missing_bytes * seconds / done_bytes) if done_bytes and missing else 0,
         "projected_total_s": round((done_bytes + missing_bytes) * seconds / done_bytes) if done_bytes else None,
@@ -713,7 +727,7 @@ def main() -> None:
             log("import       interrupted: the bundle in progress was rolled back; run again to resume")
             raise SystemExit(130) from None
         report = {"benchmark": "bench/fhir_api.py", "command": "python -m bench.fhir_api " + " ".join(sys.argv[1:]),
-                  "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "date": datetime.now(UTC).isoformat(timespec="seconds"), "code": code_version(),
                   "machine": machine(database.description),
                   "population": {"patients_requested": args.patients, "seed": args.seed, "bundles": len(files),
                                  "folder": str(folder.relative_to(ROOT))},
