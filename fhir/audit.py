@@ -30,6 +30,8 @@ class AuditRecord:
     entities: list[str] = field(default_factory=list)  # references read or written: "Observation/1/_history/2"
     patients: set[str] = field(default_factory=set)  # Patient ids whose data was touched
     query: str | None = None
+    # Further queries answered by the same interaction (Repository.search_many: one event for several searches).
+    more_queries: list[str] = field(default_factory=list)
     description: str | None = None
 
 
@@ -46,9 +48,9 @@ def build_audit_event(requester: Requester, record: AuditRecord, channel: str) -
                   "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
                   "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}}
                  for pid in sorted(record.patients)[:100]]
-    if record.query:
+    for query in ([record.query] if record.query else []) + record.more_queries:
         entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
-                         "query": base64.b64encode(record.query.encode()).decode()})
+                         "query": base64.b64encode(query.encode()).decode()})
     agent = {"who": {"display": requester.display}, "requestor": True}
     if requester.reference.split("/", 1)[1] not in ("", "None"):
         agent["who"]["reference"] = requester.reference

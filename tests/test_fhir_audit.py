@@ -8,8 +8,10 @@ import pytest
 
 from fhir.access import SYSTEM, agent_requester
 from fhir.audit import AuditRecord, audit_index_rows, build_audit_event
+from fhir.errors import FhirError
 from fhir.indexing import index_values
 from fhir.models import StoredResource
+from fhir.store import Repository
 from tests.support.fhir import FhirClient, client_token, observation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
@@ -100,8 +102,36 @@ def test_audit_events_cannot_be_changed_or_deleted_by_anyone(cast):
     AuditRecord("read", entities=["Observation/1/_history/2", "Observation/1"], patients={"p1"}),
     AuditRecord("create", outcome="minor", description="invalid"),
     AuditRecord("operation", entities=["Patient/p1"], patients={"p1"}, query="Patient/p1/$everything"),
+    AuditRecord("search-type", entities=["Flag", "Condition"], patients={"p1"}, query="Flag?patient=p1",
+                more_queries=["Condition?patient=p1"]),
 ])
 @pytest.mark.parametrize("requester", [SYSTEM, agent_requester("p1")], ids=["system", "agent"])
 def test_the_fast_audit_index_matches_the_generic_one(record, requester):
     event = build_audit_event(requester, record, "rest")
     assert sorted(map(repr, audit_index_rows(event))) == sorted(map(repr, index_values(event)))
+
+
+def test_several_searches_at_once_are_audited_by_one_event_naming_each_query_and_patient(cast):
+    alice = cast["alice"]
+    Repository(SYSTEM).create(observation(alice.fhir_id))
+    before = len(audit_events())
+    agent = Repository(agent_requester(alice.fhir_id), channel="agent")
+    flags, observations = agent.search_many([("Flag", [("patient", f"Patient/{alice.fhir_id}")]),
+                                             ("Observation", [("patient", f"Patient/{alice.fhir_id}")])])
+    assert flags.matches == [] and len(observations.matches) == 1
+    [event] = audit_events()[before:]
+    assert event["subtype"][0]["code"] == "search-type" and event["source"]["site"] == "agent"
+    queries = [base64.b64decode(e["query"]).decode() for e in event["entity"] if "query" in e]
+    assert queries == [f"Flag?patient=Patient/{alice.fhir_id}", f"Observation?patient=Patient/{alice.fhir_id}"]
+    assert [e["name"] for e in event["entity"] if "name" in e] == ["Flag", "Observation"]
+    assert f"Patient/{alice.fhir_id}" in [e["what"]["reference"] for e in event["entity"] if "what" in e]
+
+
+def test_a_refused_search_in_a_batch_refuses_the_batch_and_is_audited(cast):
+    alice = cast["alice"]
+    before = len(audit_events())
+    agent = Repository(agent_requester(alice.fhir_id), channel="agent")
+    with pytest.raises(FhirError):
+        agent.search_many([("Observation", [("patient", f"Patient/{alice.fhir_id}")]), ("AuditEvent", [])])
+    [event] = audit_events()[before:]
+    assert event["outcome"] != "0"

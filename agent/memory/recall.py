@@ -43,10 +43,19 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"{title}:", *[f"- {line}" for line in lines]] if lines else []
 
 
-def _entries(repo: Repository, resource_type: str, query: list[tuple[str, str]]) -> list[dict]:
-    if not repo.requester.may_read_type(resource_type):
-        return []
-    return repo.search(resource_type, query).matches
+def _sections(repo: Repository, patient: str) -> dict[str, list[dict]]:
+    """Each section's resources, read in one audited batch of searches (types the requester may not read are
+    left out). No totals: the summary only needs the first page of each."""
+    searches = {
+        "AllergyIntolerance": [("patient", patient), ("_count", "50")],
+        "Flag": [("patient", patient), ("status", "active"), ("_count", "10")],
+        "Condition": [("patient", patient), ("clinical-status:not", "resolved"), ("_count", "50")],
+        "MedicationStatement": [("subject", patient), ("status", "active"), ("_count", "50")],
+        "Observation": [("patient", patient), ("_sort", "-date"), ("_count", str(RECENT_OBSERVATIONS))],
+    }
+    wanted = [(t, [*q, ("_total", "none")]) for t, q in searches.items() if repo.requester.may_read_type(t)]
+    found = {t: result.matches for (t, _), result in zip(wanted, repo.search_many(wanted), strict=True)}
+    return {t: found.get(t, []) for t in searches}
 
 
 def recall(repo: Repository, patient_id: str, budget_chars: int = DEFAULT_BUDGET_CHARS) -> str:
@@ -55,27 +64,23 @@ def recall(repo: Repository, patient_id: str, budget_chars: int = DEFAULT_BUDGET
     Allergies and open red flags come first (safety), then problems, medications, recent
     observations. Each fact says whether it is unconfirmed, patient-confirmed or clinician-verified.
     """
-    patient = f"Patient/{patient_id}"
+    entries = _sections(repo, f"Patient/{patient_id}")
     allergies = [f"{_text(a.get('code'))}"
                  + (f" (reaction: {_text(a['reaction'][0]['manifestation'][0])})" if a.get("reaction") else "")
                  + _status(a)
-                 for a in _entries(repo, "AllergyIntolerance", [("patient", patient), ("_count", "50")])
+                 for a in entries["AllergyIntolerance"]
                  if a.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
-    flags = [f"{_text(f.get('code'))} since {f.get('period', {}).get('start', '?')[:16]}"
-             for f in _entries(repo, "Flag", [("patient", patient), ("status", "active"), ("_count", "10")])]
+    flags = [f"{_text(f.get('code'))} since {f.get('period', {}).get('start', '?')[:16]}" for f in entries["Flag"]]
     problems = [f"{_text(c.get('code'))}" + (f" since {c['onsetDateTime'][:10]}" if c.get("onsetDateTime") else "")
                 + _status(c)
-                for c in _entries(repo, "Condition", [("patient", patient), ("clinical-status:not", "resolved"),
-                                                      ("_count", "50")])
+                for c in entries["Condition"]
                 if c.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
     medications = [f"{_text(m.get('medicationCodeableConcept'))}"
                    + (f" — {m['dosage'][0]['text']}" if m.get("dosage") and m["dosage"][0].get("text") else "")
                    + _status(m)
-                   for m in _entries(repo, "MedicationStatement", [("subject", patient), ("status", "active"),
-                                                                   ("_count", "50")])]
+                   for m in entries["MedicationStatement"]]
     observations = [f"{(o.get('effectiveDateTime') or '?')[:10]} {_text(o.get('code'))}: {_value(o)}{_status(o)}"
-                    for o in _entries(repo, "Observation", [("patient", patient), ("_sort", "-date"),
-                                                            ("_count", str(RECENT_OBSERVATIONS))])]
+                    for o in entries["Observation"]]
     lines = (_section("Allergies", allergies) + _section("Open red flags", flags)
              + _section("Problems", problems) + _section("Medications", medications)
              + _section("Recent observations", observations))
