@@ -110,8 +110,11 @@ class Repository:
     def visible(self, resource_type: str) -> QuerySet[StoredResource]:
         """Current resources of one type that this requester may see."""
         self._require_read(resource_type)
-        queryset = StoredResource.objects.filter(resource_type=resource_type)
-        if self.requester.patient_ids is not None and is_patient_specific(resource_type):
+        return self._within_reach(StoredResource.objects.filter(resource_type=resource_type),
+                                  is_patient_specific(resource_type))
+
+    def _within_reach(self, queryset: QuerySet[StoredResource], patient_specific: bool) -> QuerySet[StoredResource]:
+        if self.requester.patient_ids is not None and patient_specific:
             queryset = queryset.filter(patient_id__in=self.requester.patient_ids)
         if self.requester.released_only:
             queryset = queryset.filter(released=True)
@@ -227,13 +230,33 @@ class Repository:
         texts = [_query_text(resource_type, query) for resource_type, query in searches]
         record = AuditRecord("search-type", entities=list(dict.fromkeys(t for t, _ in searches)), query=texts[0],
                              more_queries=texts[1:])
-        return self._audited(record, lambda: [self._search(record, t, q, False) for t, q in searches])
+
+        def action() -> list[SearchResult]:
+            present = self._compartment_types([t for t, _ in searches])
+            return [self._search(record, t, q, False, known_empty=present is not None and t not in present)
+                    for t, q in searches]
+
+        return self._audited(record, action)
+
+    def _compartment_types(self, types: list[str]) -> set[str] | None:
+        """For a requester bound to some patients' records (the agent, a patient): which of these types hold any
+        row it may see, in one query; a search of a type with none can only come back empty. Types outside the
+        patient compartment count as present. None for other requesters, whose reach is too wide to gain."""
+        if self.requester.patient_ids is None:
+            return None
+        specific = [t for t in types if is_patient_specific(t) and self.requester.may_read_type(t)]
+        rows = self._within_reach(StoredResource.objects.filter(resource_type__in=specific, deleted=False), True)
+        present = set(rows.values_list("resource_type", flat=True).distinct()) if specific else set()
+        return present | {t for t in types if t not in specific}
 
     def _search(self, record: AuditRecord, resource_type: str, query: list[tuple[str, str]],
-                strict: bool) -> SearchResult:
+                strict: bool, known_empty: bool = False) -> SearchResult:
         check_type(resource_type)
         request = parse_search(resource_type, query, strict=strict)
         queryset = self.visible(resource_type).filter(deleted=False)
+        if known_empty:  # the same answer as running it, after the same checks
+            return SearchResult(request, [], total=0 if request.total != "none" or request.summary == "count"
+                                else None)
         for criterion in request.criteria:
             queryset = queryset.filter(criterion_filter(criterion, visible=self._chain_visible))
         total = queryset.count() if request.total != "none" or request.summary == "count" else None
