@@ -9,7 +9,7 @@ from agent.turn import run_turn
 from tests.support.scripted_model import Script
 from tests.support.turns import client_for, new_turn
 from webapp.actions.messages import do_send_patient_message
-from webapp.actions.turns import do_claim_turn, do_complete_turn, do_reconcile_turns
+from webapp.actions.turns import TurnBusy, do_claim_turn, do_complete_turn, do_reconcile_turns
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite_pass]
@@ -77,3 +77,30 @@ def test_a_message_sent_while_a_turn_runs_gets_its_own_turn(cast):
     do_send_patient_message(alice, alice.conversation, "second")
     pending = Turn.objects.get(conversation=alice.conversation, status=TurnStatus.PENDING)
     assert pending.id != running.id and pending.message.text == "second"
+
+
+def test_a_turn_is_claimed_once_unless_its_worker_went_quiet(cast, settings):
+    alice = cast["alice"]
+    turn = do_claim_turn(new_turn(alice, "first").id)
+    assert turn.status == TurnStatus.RUNNING and turn.attempts == 1 and turn.conversation == alice.conversation
+    with pytest.raises(TurnBusy):
+        do_claim_turn(turn.id)  # running, heartbeat fresh
+    stale = timezone.now() - timedelta(seconds=settings.TURN_STALL_SECONDS + 1)
+    Turn.objects.filter(id=turn.id).update(heartbeat_at=stale, partial_text="half")
+    again = do_claim_turn(turn.id)
+    assert again.attempts == 2 and again.partial_text == "" and again.started_at == turn.started_at
+    do_complete_turn(again, "answer", "")
+    assert do_claim_turn(turn.id) is None  # done
+
+
+def test_a_deferred_turn_waits_and_a_busy_conversation_makes_others_wait(cast):
+    alice = cast["alice"]
+    first = new_turn(alice, "first")
+    Turn.objects.filter(id=first.id).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+    assert do_claim_turn(first.id) is None  # deferred
+    Turn.objects.filter(id=first.id).update(next_attempt_at=timezone.now())
+    do_claim_turn(first.id)
+    second = Turn.objects.create(conversation=alice.conversation, message=first.message)
+    with pytest.raises(TurnBusy):
+        do_claim_turn(second.id)  # the conversation's other turn is running
+    assert Turn.objects.get(id=second.id).status == TurnStatus.PENDING
