@@ -9,7 +9,8 @@ answer: reconcile_turns re-enqueues anything the queue lost.
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_ready
+from django.db import close_old_connections
 
 from webapp.actions.turns import TurnBusy, do_reconcile_turns
 
@@ -33,3 +34,10 @@ def reconcile_turns() -> list[int]:
 def reconcile_on_start(**_) -> None:
     """A worker that starts after a crash picks up what its predecessor left."""
     reconcile_turns.delay()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def release_connections(**_) -> None:
+    """Hand unusable or finished connections back to the pool around each task (settings.CELERY_DB_REUSE_MAX)."""
+    close_old_connections()

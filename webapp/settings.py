@@ -218,6 +218,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "turns"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("BROKER_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Celery's Django fixup closes every connection around each task and, under prefork, the whole connection
+# pool: each turn would open a new pool and a new PostgreSQL connection (about a third of a turn's worker
+# time in bench/chat_roundtrip.py). It does that only every 2 x this many tasks; in between, agent/tasks.py
+# hands connections back to the process's pool around each task, as Django does around each request.
+CELERY_DB_REUSE_MAX = 500
 
 # The core model: any OpenAI-compatible server. With MODEL_BASE_URL unset the
 # run command starts llama.cpp's server on LOCAL_MODEL_PORT with LOCAL_MODEL.
