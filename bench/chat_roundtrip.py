@@ -143,13 +143,16 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
             "peak_sockets": peak_sockets}
 
 
-def turn_phases() -> dict[str, float]:
-    """Where a turn's time goes, from the database's own timestamps (p50/p95, ms):
-    queued = message stored -> turn claimed by a worker; worker = claimed -> reply stored."""
+def turn_phases(paths: list[str]) -> dict[str, float]:
+    """Where the active patients' turns spend their time, from the database's own timestamps (p50/p95, ms):
+    queued = message stored -> turn claimed by a worker; worker = claimed -> reply stored. The idle
+    sockets' final burst is left out, as it is from the client-side figures."""
     from webapp.chat.models import Turn
 
+    public_ids = [path.rstrip("/").rsplit("/", 1)[-1] for path in paths]
     queued, worker = [], []
-    for turn in Turn.objects.filter(status="done").select_related("message", "reply"):
+    for turn in Turn.objects.filter(status="done", conversation__public_id__in=public_ids).select_related(
+            "message", "reply"):
         queued.append((turn.started_at - turn.message.created_at).total_seconds())
         worker.append((turn.reply.created_at - turn.started_at).total_seconds())
     return {"queued_p50_ms": round(pct(queued, 0.5) * 1000, 1), "queued_p95_ms": round(pct(queued, 0.95) * 1000, 1),
@@ -201,7 +204,7 @@ def main() -> None:
         outcome = asyncio.run(drive(base, sessions[:args.patients], sessions[args.patients:], args.messages,
                                     args.interval))
         wall = time.monotonic() - t0
-        phases = turn_phases()
+        phases = turn_phases([p for _, p in sessions[:args.patients]])
     finally:
         for service in reversed(services):
             service.stop()
