@@ -14,8 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from webapp.actions.events import enqueue_turn, send_event, send_event_on_commit
@@ -35,35 +34,33 @@ def _stale_before() -> timezone.datetime:
 
 
 def do_claim_turn(turn_id: int) -> Turn | None:
-    """Mark the turn running for this worker. None if there is nothing to do (done, failed, or held).
-
-    The claim is one conditional UPDATE (is the turn due or abandoned, and no other turn of its conversation
-    running?), so the usual case costs that statement and one read, with no transaction around them."""
-    now = timezone.now()
-    stale = _stale_before()
-    others_running = Turn.objects.filter(conversation_id=OuterRef("conversation_id"), status=TurnStatus.RUNNING,
-                                         heartbeat_at__gt=stale).exclude(id=OuterRef("id"))
-    claimed = (
-        Turn.objects.filter(id=turn_id)
-        .filter(Q(status=TurnStatus.PENDING, next_attempt_at__isnull=True)
-                | Q(status=TurnStatus.PENDING, next_attempt_at__lte=now)
-                | Q(status=TurnStatus.RUNNING, heartbeat_at__isnull=True)
-                | Q(status=TurnStatus.RUNNING, heartbeat_at__lte=stale))
-        .exclude(Exists(others_running))
-        .update(status=TurnStatus.RUNNING, attempts=F("attempts") + 1, partial_text="",
-                started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
-                claimed_by=f"{socket.gethostname()}:{os.getpid()}")
-    )
-    turn = Turn.objects.select_related("conversation").filter(id=turn_id).first()
-    if not claimed:
-        if turn is None or turn.status != TurnStatus.PENDING and turn.status != TurnStatus.RUNNING:
-            return None  # done or failed
+    """Mark the turn running for this worker. None if there is nothing to do (done, failed, or held)."""
+    with transaction.atomic():
+        turn = Turn.objects.select_for_update().select_related("conversation").filter(id=turn_id).first()
+        if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
+            return None
+        now = timezone.now()
+        if turn.status == TurnStatus.RUNNING and turn.heartbeat_at and turn.heartbeat_at > _stale_before():
+            raise TurnBusy(f"turn {turn_id} is running elsewhere")
         if turn.status == TurnStatus.PENDING and turn.next_attempt_at and turn.next_attempt_at > now:
             return None  # deferred; its own scheduled task or the reconciler will bring it back
-        raise TurnBusy(f"turn {turn_id} or another turn of its conversation is running")
-    if turn.attempts > 1:
-        # Tabs drop whatever they showed of an earlier attempt.
-        send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})
+        other_running = (
+            Turn.objects.filter(conversation=turn.conversation, status=TurnStatus.RUNNING,
+                                heartbeat_at__gt=_stale_before()).exclude(id=turn.id).exists()
+        )
+        if other_running:
+            raise TurnBusy(f"conversation of turn {turn_id} has a turn running")
+        restarted = bool(turn.partial_text) or turn.attempts > 0
+        turn.status = TurnStatus.RUNNING
+        turn.attempts += 1
+        turn.partial_text = ""
+        turn.started_at = turn.started_at or now
+        turn.heartbeat_at = now
+        turn.claimed_by = f"{socket.gethostname()}:{os.getpid()}"
+        turn.save(update_fields=["status", "attempts", "partial_text", "started_at", "heartbeat_at", "claimed_by"])
+        if restarted:
+            # Tabs drop whatever they showed of an earlier attempt.
+            send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})
     return turn
 
 
