@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import httpx
 import openai
 from django.conf import settings
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 
 class ModelUnavailable(Exception):
@@ -91,12 +90,14 @@ class ModelClient:
 
     def _post(self, body: dict, stream: bool):
         try:
-            # The SDK's low-level post: same retries, timeouts and stream parsing as
-            # chat.completions.create, without its parameter transform (about 10 ms a call).
+            # The SDK's low-level post: same retries, timeouts, error mapping and SSE parsing as
+            # chat.completions.create, without its parameter transform (about 10 ms a call), and with
+            # cast_to=object the JSON comes back as plain dicts: building a typed model for every streamed
+            # chunk cost more CPU than everything else the client does (bench/chat_roundtrip.py).
             if stream:
-                return self._client.post("/chat/completions", body=body | {"stream": True}, cast_to=ChatCompletionChunk,
-                                         stream=True, stream_cls=openai.Stream[ChatCompletionChunk])
-            return self._client.post("/chat/completions", body=body, cast_to=ChatCompletion)
+                return self._client.post("/chat/completions", body=body | {"stream": True}, cast_to=object,
+                                         stream=True, stream_cls=openai.Stream[object])
+            return self._client.post("/chat/completions", body=body, cast_to=object)
         except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError,
                 openai.RateLimitError) as exc:
             raise ModelUnavailable(f"model server unavailable: {exc}") from exc
@@ -108,17 +109,17 @@ class ModelClient:
         """One completion, not streamed: for decisions (which tools to call) rather than replies."""
         answer = self._post(self._body(messages, max_tokens, temperature, response_format=response_format,
                                        tools=tools or None), stream=False)
-        if not answer.choices:
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        if not choices:
             raise ModelUnavailable("the model server answered without a choice")
-        message = answer.choices[0].message
-        extra = message.model_extra or {}
-        calls = tuple({"id": c.id, "name": c.function.name, "arguments": c.function.arguments or ""}
-                      for c in (message.tool_calls or []))
-        usage = answer.usage
-        return Completion(content=message.content or "",
-                          reasoning=extra.get("reasoning_content") or extra.get("reasoning") or "",
-                          tool_calls=calls, prompt_tokens=usage.prompt_tokens if usage else 0,
-                          completion_tokens=usage.completion_tokens if usage else 0)
+        message = choices[0].get("message") or {}
+        calls = tuple({"id": c.get("id"), "name": (c.get("function") or {}).get("name"),
+                       "arguments": (c.get("function") or {}).get("arguments") or ""}
+                      for c in message.get("tool_calls") or [])
+        usage = answer.get("usage") or {}
+        return Completion(content=message.get("content") or "", reasoning=_reasoning(message), tool_calls=calls,
+                          prompt_tokens=usage.get("prompt_tokens") or 0,
+                          completion_tokens=usage.get("completion_tokens") or 0)
 
     def stream_chat(self, messages: list[dict], *, max_tokens: int | None = None,
                     temperature: float | None = None, tools: list[dict] | None = None) -> Iterator[ModelDelta]:
@@ -127,18 +128,23 @@ class ModelClient:
         stream = self._post(self._body(messages, max_tokens, temperature, tools=tools or None), stream=True)
         try:
             for chunk in stream:
-                if not chunk.choices:
+                choices = chunk.get("choices") if isinstance(chunk, dict) else None
+                if not choices:
                     continue
-                choice = chunk.choices[0]
-                delta = choice.delta
-                extra = delta.model_extra or {}
-                reasoning = extra.get("reasoning_content") or extra.get("reasoning") or ""
-                calls = tuple({"index": c.index, "id": c.id, "name": c.function.name if c.function else None,
-                               "arguments": (c.function.arguments if c.function else None) or ""}
-                              for c in (delta.tool_calls or []))
-                yield ModelDelta(content=delta.content or "", reasoning=reasoning,
-                                 finish_reason=choice.finish_reason, tool_calls=calls)
+                choice = choices[0]
+                delta = choice.get("delta") or {}
+                calls = tuple({"index": c.get("index"), "id": c.get("id"),
+                               "name": (c.get("function") or {}).get("name"),
+                               "arguments": (c.get("function") or {}).get("arguments") or ""}
+                              for c in delta.get("tool_calls") or [])
+                yield ModelDelta(content=delta.get("content") or "", reasoning=_reasoning(delta),
+                                 finish_reason=choice.get("finish_reason"), tool_calls=calls)
         except (openai.APIError, httpx.HTTPError) as exc:
             raise ModelUnavailable(f"model stream broke: {exc}") from exc
         finally:
             stream.close()
+
+
+def _reasoning(message: dict) -> str:
+    """vLLM's reasoning parser sends reasoning_content; some servers call it reasoning."""
+    return message.get("reasoning_content") or message.get("reasoning") or ""
