@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Continuum needs on this machine. Idempotent; safe to rerun.
 #   scripts/setup.sh          services, virtualenv, packages, default model
-#   scripts/setup.sh --test   also test packages, PostgreSQL, Chromium, the small model
+#   scripts/setup.sh --test   also test packages, PostgreSQL, Chromium, the small model, Elasticsearch
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
@@ -34,5 +34,6 @@ if [[ "$mode" == "--test" ]]; then
   .venv/bin/python scripts/fetch_model.py default
   .venv/bin/python scripts/fetch_fhir_examples.py
   .venv/bin/python scripts/fetch_fhir_validator.py
+  .venv/bin/python scripts/fetch_elasticsearch.py
 fi
 echo "setup: done" >&2

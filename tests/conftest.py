@@ -120,3 +120,18 @@ def ehr_token(cast) -> str:
     from tests.support.fhir import client_token
 
     return client_token(cast["ehr"], "system/*.read system/*.write")
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_client():
+    """A client of the real node that scripts/with_test_services.py starts (ELASTICSEARCH_URL); fails without one."""
+    url = os.environ.get("ELASTICSEARCH_URL")
+    if not url:
+        pytest.fail("ELASTICSEARCH_URL is not set: run the tests through python -m scripts.with_test_services")
+    from elasticsearch import Elasticsearch
+
+    # Not ping()/info(): the node has no root endpoint (GET / answers 405), see docs/evidence.md.
+    client = Elasticsearch(url, request_timeout=30)
+    client.cluster.health(wait_for_status="green", timeout="30s")
+    yield client
+    client.close()
