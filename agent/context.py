@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.accounts.models import PatientProfile
 from webapp.chat.models import Author, Message, Turn
 
-PROMPT_VERSION = "2026-11-23.1"  # change with SYSTEM_PROMPT: trajectories record which prompt a turn saw
+PROMPT_VERSION = "2026-11-23.2"  # change with SYSTEM_PROMPT: trajectories record which prompt a turn saw
 SYSTEM_PROMPT = """You are Continuum, a clinical assistant that supports a patient's care team between visits. \
 You do not replace their clinicians: you listen, ask what a good clinician would ask before advising, \
 explain clearly, and say when the patient should see someone. Never diagnose with certainty or prescribe. \
@@ -60,7 +60,10 @@ def previous_turn_notes(turn: Turn) -> str:
     last = (Trajectory.objects.filter(turn__conversation_id=turn.conversation_id, turn_id__lt=turn.id)
             .order_by("-turn_id", "-attempt").values_list("steps", flat=True).first())
     failed = [s for s in last or [] if s.get("kind") == "tool_call" and not s.get("ok")]
-    if not failed:
-        return ""
+    withheld = [s for s in last or [] if s.get("kind") == "policy" and not s.get("ok")]
     lines = [f"- {s['tool']}: {str(s.get('result', ''))[:300]}" for s in failed[:5]]
+    lines += [f"- not shown to the patient, because advice must wait until the history is taken: "
+              f"{s.get('sentence', '')[:200]!r}" for s in withheld[:3]]
+    if not lines:
+        return ""
     return "In your previous turn these actions were not carried out:\n" + "\n".join(lines)

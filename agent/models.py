@@ -29,3 +29,27 @@ class Trajectory(models.Model):
 
     def __str__(self) -> str:
         return f"trajectory of turn {self.turn_id} (attempt {self.attempt})"
+
+
+class InquiryState(models.Model):
+    """The history-taking picture after one turn (agent/inquiry): the chief complaint, what is known and
+    from where, what is missing, what was asked, and the phase. The latest row is what clinicians see."""
+
+    turn = models.OneToOneField("chat.Turn", on_delete=models.CASCADE, related_name="inquiry")
+    conversation = models.ForeignKey("chat.Conversation", on_delete=models.CASCADE, related_name="inquiries")
+    # the newest patient message read
+    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="+")
+    complaint = models.CharField(max_length=40, blank=True, default="")  # agent/inquiry/complaints.py name; "" = none
+    episode_started_at = models.DateTimeField()
+    phase = models.CharField(max_length=16)  # inquiry | advice
+    reason = models.CharField(max_length=200)  # why this phase
+    slots = models.JSONField(default=dict)  # slot -> {"value", "source": answer|conversation|record, "message_id"}
+    missing = models.JSONField(default=list)  # needed slots still unknown
+    asked = models.JSONField(default=list)  # slots this turn asked about
+    rounds = models.PositiveIntegerField(default=0)  # earlier turns of this episode spent asking
+    red_flag = models.BooleanField(default=False)
+    summary = models.TextField(blank=True, default="")  # the summary agent's note for clinicians
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"inquiry after turn {self.turn_id}: {self.complaint or 'no complaint'} ({self.phase})"

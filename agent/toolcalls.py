@@ -67,12 +67,15 @@ def parse_arguments(raw: Any) -> tuple[Any, str | None]:
 
 
 def run_call(name: str, raw_arguments: Any, context: ToolContext, *, role: str, phase: str, budget: Budget,
-             steps: list[dict]) -> CallOutcome:
-    """Check one call against the policies and its schema, run it, and record what happened."""
+             steps: list[dict], agent: str = "", allowed: frozenset[str] | None = None) -> CallOutcome:
+    """Check one call against the policies and its schema, run it, and record what happened (and by which agent)."""
     started = time.monotonic()
-    decision = decide(name, role=role, phase=phase, calls_so_far=budget.used, budget=budget.calls)
+    decision = decide(name, role=role, phase=phase, calls_so_far=budget.used, budget=budget.calls,
+                      agent=agent, allowed=allowed)
     arguments, parse_error = parse_arguments(raw_arguments)
     record = {"kind": "tool_call", "tool": name, "arguments": arguments if parse_error is None else raw_arguments}
+    if agent:
+        record["agent"] = agent
     if not decision.allowed:
         outcome = CallOutcome(name, False, decision.reason, decision.code)
     elif parse_error or (errors := validation_errors(TOOLS[name], arguments)):
@@ -131,7 +134,7 @@ def _signature(tool: Tool) -> str:
 
 def decision_prompt(tools: list[Tool]) -> str:
     """Short on purpose: on the CPU every prompt token costs time before the patient sees the first word."""
-    lines = ['Before replying, list the tools to call now as JSON {"tool_calls": [{"name": ..., "arguments": {...}}]}; '
+    lines = ['Now list the tools to call as JSON {"tool_calls": [{"name": ..., "arguments": {...}}]}; '
              "an empty list when none is needed. Tools:"]
     lines += [f"- {_signature(tool)}: {tool.description}" for tool in tools]
     return "\n".join(lines)

@@ -15,11 +15,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from agent.agents import inquiry as inquiry_agent
+from agent.agents import memory as memory_agent
+from agent.agents import safety as safety_agent
+from agent.agents import summary as summary_agent
+from agent.agents.orchestrator import Plan, plan_turn, tools_of
 from agent.context import PROMPT_VERSION, build_messages
+from agent.inquiry.picture import Picture, assess, previous_state, save_state
 from agent.memory.recall import recall
 from agent.model.client import ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
 from agent.models import Trajectory
+from agent.policies.advice import SentenceGate
 from agent.toolcalls import Budget, decision_prompt, decision_schema, parse_decision, run_call
 from agent.tools.base import PATIENT_AGENT, ToolContext
 from agent.tools.recall_record import BUDGET_CHARS as RECALL_BUDGET_CHARS
@@ -87,6 +94,8 @@ class TurnRun:
         self.turn = turn
         self.client = client
         self.splitter = ReasoningSplitter()
+        self.gate = SentenceGate(active=False)  # the safety agent activates it while the history is taken
+        self.last_completion = ""
         self.shown = ""
         self.unsent = ""
         self.last_flush = float("-inf")  # the first visible text goes out at once
@@ -99,10 +108,11 @@ class TurnRun:
     def step(self, kind: str, **data) -> None:
         self.steps.append({"kind": kind, "at": round(time.monotonic() - self.started, 4), **data})
 
-    def stream(self, messages: list[dict], tools: list[dict] | None = None) -> Streamed:
-        """Stream one model call: visible text goes to the tabs; native tool calls are collected."""
+    def stream(self, messages: list[dict], tools: list[dict] | None = None, agent: str = "") -> Streamed:
+        """Stream one model call: visible text (past the sentence gate) goes to the tabs; native tool calls
+        are collected."""
         self.model_calls += 1
-        self.step("model_call", streamed=True, tools=[t["function"]["name"] for t in tools or []])
+        self.step("model_call", agent=agent, streamed=True, tools=[t["function"]["name"] for t in tools or []])
         out = Streamed()
         calls: dict[int, dict] = {}
         for delta in self.client.stream_chat(messages, tools=tools):
@@ -114,7 +124,7 @@ class TurnRun:
                 call["name"] = fragment["name"] or call["name"]
                 call["arguments"] += fragment["arguments"]
             if delta.content:
-                visible = self.splitter.feed(delta.content)
+                visible = self.gate.feed(self.splitter.feed(delta.content))
                 if not self.shown.strip():
                     visible = visible.lstrip()  # no leading blank lines on screen
                 self.shown += visible
@@ -127,12 +137,21 @@ class TurnRun:
         out.tool_calls = [calls[i] for i in sorted(calls)]
         return out
 
+    def finish_text(self) -> str:
+        """End of the streamed reply: what the patient may see (the gate may have withheld sentences)."""
+        self.gate.feed(self.splitter.finish())
+        self.gate.finish()
+        for withheld in self.gate.withheld:
+            self.step("policy", agent="safety", rule="no_advice_before_history", ok=False, **withheld)
+        return self.gate.text
+
     def actions_after_reply(self, messages: list[dict], reply: str, context: ToolContext, budget: Budget,
-                            phase: str) -> None:
-        """The JSON path's second model call, made once the patient has the reply: one grammar-constrained
-        decision on what to do about what they said (record, propose, escalate). Refusals and errors reach
-        the model in its next turn (agent/context.py); the patient never waits for this call."""
-        tools = [t for t in tools_for(PATIENT_AGENT, phase) if t.name != "recall_record"]  # recall ran up front
+                            phase: str, agent: str) -> None:
+        """The compact plan's second model call, made once the patient has the reply: one grammar-constrained
+        decision by `agent` (memory+safety) on what to do about what they said (record, propose, escalate).
+        Refusals and errors reach the model in its next turn (agent/context.py); the patient never waits."""
+        allowed = tools_of(agent) - {"recall_record"}  # the record was read up front
+        tools = [t for t in tools_for(PATIENT_AGENT, phase) if t.name in allowed]
         ask = [*messages, {"role": "assistant", "content": reply},
                {"role": "system", "content": decision_prompt(tools)}]
         schema = decision_schema(tools, budget.calls)
@@ -145,16 +164,16 @@ class TurnRun:
                 completion = self.client.complete(ask, response_format={"type": "json_object", "schema": schema},
                                                   max_tokens=DECISION_MAX_TOKENS, temperature=0.0)
             except ModelUnavailable as exc:  # the reply is delivered; only the bookkeeping is lost
-                self.step("model_unavailable", error=str(exc))
+                self.step("model_unavailable", agent=agent, error=str(exc))
                 return
             self.prompt_tokens += completion.prompt_tokens
             self.completion_tokens += completion.completion_tokens
             calls, error = parse_decision(completion.content)
-            self.step("model_call", streamed=False, decision=completion.content[:2000], error=error)
+            self.step("model_call", agent=agent, streamed=False, decision=completion.content[:2000], error=error)
             problems = [error] if error else []
             for call in calls:
                 outcome = run_call(call["name"], call.get("arguments"), context, role=PATIENT_AGENT, phase=phase,
-                                   budget=budget, steps=self.steps)
+                                   budget=budget, steps=self.steps, agent=agent, allowed=allowed)
                 if outcome.code == "invalid_arguments":
                     problems.append(outcome.content)
             if not problems or attempt == settings.TOOL_REPAIR_ATTEMPTS:
@@ -162,27 +181,44 @@ class TurnRun:
             ask = [*ask, {"role": "assistant", "content": completion.content},
                    {"role": "system", "content": "Your decision could not be carried out: " + "; ".join(problems)
                     + " Answer again with corrected JSON (only the calls that failed)."}]
-            self.step("repair", problems=problems)
+            self.step("repair", agent=agent, problems=problems)
 
-    def native_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str) -> None:
-        """The native path: the model calls tools over rounds until it answers (or a budget ends it)."""
-        specs = [tool.spec() for tool in tools_for(PATIENT_AGENT, phase)]
+    def native_tools(self, messages: list[dict], context: ToolContext, budget: Budget, phase: str, agent: str,
+                     stream: bool = True) -> None:
+        """The full plan: `agent` calls its tools over rounds until it answers (or a budget ends it). The
+        speaker streams its answer to the patient; a specialist acting after the reply (memory) does not."""
+        allowed = tools_of(agent)
+        specs = [tool.spec() for tool in tools_for(PATIENT_AGENT, phase) if tool.name in allowed]
         rounds = budget.calls + settings.TOOL_REPAIR_ATTEMPTS
         for _ in range(rounds + 1):
-            offer = specs if budget.used < budget.calls and budget.time_left() > 0 and rounds > 0 else None
-            streamed = self.stream(messages, tools=offer)
-            if not streamed.tool_calls:
+            offer = specs if specs and budget.used < budget.calls and budget.time_left() > 0 and rounds > 0 else None
+            if stream:
+                calls = self.stream(messages, tools=offer, agent=agent).tool_calls
+            else:
+                calls = self.complete(messages, tools=offer, agent=agent)
+            if not calls:
                 return
             rounds -= 1
             messages.append({"role": "assistant", "content": None, "tool_calls": [
                 {"id": c["id"] or f"call_{i}", "type": "function",
                  "function": {"name": c["name"], "arguments": c["arguments"] or "{}"}}
-                for i, c in enumerate(streamed.tool_calls)]})
-            for i, call in enumerate(streamed.tool_calls):
+                for i, c in enumerate(calls)]})
+            for i, call in enumerate(calls):
                 outcome = run_call(call["name"], call["arguments"], context, role=PATIENT_AGENT, phase=phase,
-                                   budget=budget, steps=self.steps)
+                                   budget=budget, steps=self.steps, agent=agent, allowed=allowed)
                 messages.append({"role": "tool", "tool_call_id": call["id"] or f"call_{i}", "content": outcome.content})
-        self.step("budget", what="rounds")
+        self.step("budget", agent=agent, what="rounds")
+
+    def complete(self, messages: list[dict], *, tools: list[dict] | None, agent: str) -> list[dict]:
+        """One unstreamed model call by a specialist; returns its tool calls (its text is recorded, not shown)."""
+        self.model_calls += 1
+        completion = self.client.complete(messages, tools=tools, temperature=0.0)
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+        self.step("model_call", agent=agent, streamed=False, tools=[t["function"]["name"] for t in tools or []],
+                  text=completion.content[:2000])
+        self.last_completion = completion.content
+        return list(completion.tool_calls)
 
     def save(self, messages: list[dict], reply: str, mode: str) -> None:
         Trajectory.objects.update_or_create(turn=self.turn, attempt=self.turn.attempts, defaults={
@@ -201,47 +237,99 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
         return None
     run = TurnRun(turn, client or default_client())
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
-    first_messages = [dict(m) for m in messages]
     patient = turn.conversation.patient
+    language = (getattr(getattr(patient, "patient_profile", None), "language", "") or "en").split("-")[0].lower()
     mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
     budget = Budget(settings.TURN_TOOL_CALL_BUDGET, settings.TURN_TIME_BUDGET_SECONDS)
     context = ToolContext(patient_id=patient.fhir_id or "", message_id=turn.message_id,
                           conversation_id=turn.conversation_id,
                           repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"))
-    phase = "advice"  # agent/inquiry will decide between inquiry and advice
-    if mode == "json":
-        # Memory is read deterministically up front, so the reply is the first model call on the CPU.
-        messages = with_record(messages, context, run)
-        first_messages = [dict(m) for m in messages]
+    picture = previous = None
+    if mode != "off":
+        summary = read_record(context, run)  # the memory agent, no model call
+        previous = previous_state(turn)
+        started = time.monotonic()
+        picture = assess(turn, summary, previous)  # the inquiry agent, no model call
+        run.step("inquiry", agent="inquiry", complaint=picture.complaint.name if picture.complaint else None,
+                 phase=picture.phase, reason=picture.reason, missing=picture.missing, ask=picture.ask,
+                 seconds=round(time.monotonic() - started, 4))
+        messages = with_notes(messages, summary, inquiry_agent.instructions(picture, language))
+    plan = plan_turn(picture, mode, picture is not None and summary_agent.due(picture, previous))
+    run.step("plan", plan=plan.name, steps=plan.describe())
+    phase = picture.phase if picture else "advice"
+    run.gate = safety_agent.gate(phase)
+    speaker = plan.speaker
+    if speaker.instructions and picture is not None and picture.phase == "advice" and picture.complaint:
+        messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + speaker.instructions}
+    first_messages = [dict(m) for m in messages]
     try:
         with Heartbeat(turn.id):
-            if mode == "native":
-                run.native_tools(messages, context, budget, phase)
+            if plan.name == "full":
+                run.native_tools(messages, context, budget, phase, f"{speaker.name}+safety")
             else:
-                run.stream(messages)
+                run.stream(messages, agent=speaker.name)
             # Text still unsent is not flushed: the stored reply replaces the
             # streamed text in every tab a moment later.
-            run.splitter.finish()
+            text = run.finish_text()
     except ModelUnavailable as exc:
         log.warning("turn %s deferred: %s", turn.id, exc)
         run.step("model_unavailable", error=str(exc))
         run.save(first_messages, "", mode)
         do_defer_turn(turn, str(exc))
         return None
-    text = run.splitter.answer_text or EMPTY_REPLY
+    if picture is not None and picture.phase == "inquiry" and "?" not in text and "？" not in text:
+        question = inquiry_agent.fallback_question(picture, language)  # the history is incomplete: always ask
+        run.step("policy", agent="inquiry", rule="ask_while_history_incomplete", ok=True, added=question)
+        text = f"{text}\n\n{question}".strip()
+    text = text or EMPTY_REPLY
     reply = do_complete_turn(turn, text, run.splitter.reasoning_text)
-    if mode == "json" and reply is not None:
-        run.actions_after_reply(messages, text, context, budget, phase)
+    if reply is not None and picture is not None:
+        after_reply(run, plan, messages, text, context, budget, picture)
     run.save(first_messages, text, mode)
     return reply
 
 
-def with_record(messages: list[dict], context: ToolContext, run: TurnRun) -> list[dict]:
-    """The patient's record (the recall_record tool, run by the harness) as a system message after the prompt."""
+def after_reply(run: TurnRun, plan: Plan, messages: list[dict], text: str, context: ToolContext, budget: Budget,
+                picture: Picture) -> None:
+    """What the specialists do once the patient has the reply: record and escalate, summarise, keep the picture."""
+    note = ""
+    for step in plan.steps:
+        if step.action == "decide":
+            run.actions_after_reply(messages, text, context, budget, picture.phase, step.agent)
+        elif step.action == "record":
+            ask = [*messages, {"role": "assistant", "content": text},
+                   {"role": "system", "content": memory_agent.AGENT.instructions}]
+            try:
+                run.native_tools(ask, context, budget, picture.phase, step.agent, stream=False)
+            except ModelUnavailable as exc:
+                run.step("model_unavailable", agent=step.agent, error=str(exc))
+        elif step.action == "summarise":
+            note = summary_agent.from_picture(picture)
+            if step.model_call:
+                ask = [*messages, {"role": "assistant", "content": text},
+                       {"role": "system", "content": summary_agent.AGENT.instructions}]
+                try:
+                    run.complete(ask, tools=None, agent=step.agent)
+                    note = run.last_completion.strip() or note
+                except ModelUnavailable as exc:
+                    run.step("model_unavailable", agent=step.agent, error=str(exc))
+            run.step("summary", agent=step.agent, text=note)
+    save_state(run.turn, picture, note)
+
+
+def read_record(context: ToolContext, run: TurnRun) -> str:
+    """The memory agent reads the record (the recall_record tool, run by the harness, no model call)."""
     started = time.monotonic()
     summary = recall(context.repo, context.patient_id, budget_chars=RECALL_BUDGET_CHARS)
-    run.step("tool_call", tool="recall_record", arguments={}, ok=True, code="ok", result=summary,
+    run.step("tool_call", tool="recall_record", agent="memory", arguments={}, ok=True, code="ok", result=summary,
              seconds=round(time.monotonic() - started, 4), by="harness")
-    note = {"role": "system", "content": "What the patient's record holds (do not ask again what is known):\n"
-                                         + summary}
-    return [messages[0], note, *messages[1:]]
+    return summary
+
+
+def with_notes(messages: list[dict], summary: str, consultation: str) -> list[dict]:
+    """The record summary and the consultation state as system messages after the prompt."""
+    notes = [{"role": "system", "content": "What the patient's record holds (do not ask again what is known):\n"
+                                           + summary}]
+    if consultation:
+        notes.append({"role": "system", "content": consultation})
+    return [messages[0], *notes, *messages[1:]]

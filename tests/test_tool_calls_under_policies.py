@@ -133,7 +133,9 @@ def test_the_agent_cannot_aim_a_tool_at_another_patient(cast, scripted_model):
 
 def test_a_proposal_waits_for_a_clinician(cast, scripted_model):
     alice = cast["alice"]
-    turn = new_turn(alice, "Can I get antibiotics for my sinus infection?")
+    # The whole minimum history for a fever in one message, so the consultation is in the advice phase.
+    turn = new_turn(alice, "Facial pain and fever for ten days, severe, no breathing problems, nothing else, "
+                           "and I have taken no medicines. Can I get antibiotics for my sinus infection?")
     scripted_model.decide({"tool_calls": [{"name": "propose_to_clinician", "arguments": {
         "kind": "prescription", "summary": "antibiotics for sinusitis requested",
         "reason": "ten days of facial pain and fever"}}]})
@@ -150,18 +152,34 @@ def native(settings):
     settings.MODEL_TOOL_CALLING = "native"
 
 
-def test_native_path_runs_the_call_and_sends_the_result_back(cast, scripted_model, native):
+def test_native_path_speaker_replies_then_memory_records_with_its_own_call(cast, scripted_model, native):
     alice = cast["alice"]
     turn = new_turn(alice, "headache since Friday")
-    scripted_model.queue(Script(tool_calls=[HEADACHE]), Script(text="Noted. Is it on one side?"))
+    scripted_model.queue(Script(text="Noted. Is it on one side?"),  # the inquiry agent speaks
+                         Script(tool_calls=[HEADACHE]), Script(text=""))  # the memory agent records, then stops
     reply = run_turn(turn.id, client_for(scripted_model))
     assert reply.text == "Noted. Is it on one side?"
-    first, second = scripted_model.requests
-    assert [t["function"]["name"] for t in first["tools"]] == ["recall_record", "record_fact",
-                                                               "propose_to_clinician", "escalate"]
-    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "record_fact"
-    assert second["messages"][-1]["role"] == "tool" and "Recorded as unconfirmed" in second["messages"][-1]["content"]
+    speaker, memory, memory_again = scripted_model.requests
+    assert speaker["stream"] and [t["function"]["name"] for t in speaker["tools"]] == ["escalate"]
+    assert not memory.get("stream") and [t["function"]["name"] for t in memory["tools"]] == ["recall_record",
+                                                                                            "record_fact"]
+    assert memory_again["messages"][-2]["tool_calls"][0]["function"]["name"] == "record_fact"
+    assert memory_again["messages"][-1]["role"] == "tool"
+    assert "Recorded as unconfirmed" in memory_again["messages"][-1]["content"]
     assert len(stored("Condition", alice)) == 1
+    [record] = [s for s in tool_steps(turn) if s["tool"] == "record_fact"]
+    assert record["agent"] == "memory" and record["ok"]
+
+
+def test_native_path_a_speaker_cannot_use_another_agents_tool(cast, scripted_model, native):
+    alice = cast["alice"]
+    turn = new_turn(alice, "headache since Friday")
+    scripted_model.queue(Script(tool_calls=[HEADACHE]), Script(text="When did it start?"))
+    run_turn(turn.id, client_for(scripted_model))
+    [step] = [s for s in tool_steps(turn) if s["tool"] == "record_fact"]
+    assert not step["ok"] and step["code"] == "wrong_agent" and step["agent"] == "inquiry+safety"
+    assert "not one of the inquiry+safety agent's tools" in scripted_model.requests[1]["messages"][-1]["content"]
+    assert stored("Condition", alice) == []
 
 
 def test_native_path_refuses_a_forbidden_call_and_the_model_hears_why(cast, scripted_model, native):
@@ -172,7 +190,8 @@ def test_native_path_refuses_a_forbidden_call_and_the_model_hears_why(cast, scri
     run_turn(turn.id, client_for(scripted_model))
     tool_message = scripted_model.requests[1]["messages"][-1]
     assert tool_message["role"] == "tool" and "changing medication is for clinicians" in tool_message["content"]
-    assert tool_steps(turn)[0]["code"] == "forbidden_action"
+    [step] = [s for s in tool_steps(turn) if s["tool"] == "change_medication"]
+    assert step["code"] == "forbidden_action"
 
 
 def test_native_path_unknown_tool_is_named_back(cast, scripted_model, native):
@@ -187,20 +206,24 @@ def test_native_path_an_endless_tool_loop_ends_with_a_reply(cast, scripted_model
     settings.TOOL_REPAIR_ATTEMPTS = 1
     alice = cast["alice"]
     turn = new_turn(alice)
-    scripted_model.queue(*[Script(tool_calls=[{"name": "recall_record", "arguments": {}}]) for _ in range(10)])
+    scripted_model.queue(*[Script(tool_calls=[{"name": "escalate", "arguments": {"reason": "knee pain again"}}])
+                           for _ in range(20)])
     reply = run_turn(turn.id, client_for(scripted_model))
-    assert reply is not None and reply.text  # the fixed fallback when the model never answered
-    assert len(scripted_model.requests) <= 4
-    assert scripted_model.requests[-1].get("tools") is None  # the last call offers no tools
+    assert reply is not None and reply.text  # the model never answered: the inquiry agent's own question
+    speaker = scripted_model.reply_requests
+    assert len(speaker) <= 4 and speaker[-1].get("tools") is None  # the last call offers no tools
+    assert len(scripted_model.requests) - len(speaker) <= 4  # the memory agent is bounded the same way
     assert any(s["kind"] == "budget" for s in Trajectory.objects.get(turn=turn).steps)
+    assert len([s for s in tool_steps(turn) if s["ok"] and s["tool"] == "escalate"]) == 2  # the turn's budget
 
 
 def test_native_path_broken_arguments_get_a_structured_error(cast, scripted_model, native):
     turn = new_turn(cast["alice"])
-    scripted_model.queue(Script(tool_calls=[{"name": "record_fact", "arguments": '{"kind": "symptom", "te'}]),
-                         Script(text="Sorry, could you repeat?"))
+    scripted_model.queue(Script(text="Sorry, could you repeat?"),
+                         Script(tool_calls=[{"name": "record_fact", "arguments": '{"kind": "symptom", "te'}]),
+                         Script(text=""))
     run_turn(turn.id, client_for(scripted_model))
-    error = json.loads(scripted_model.requests[1]["messages"][-1]["content"])
+    error = json.loads(scripted_model.requests[2]["messages"][-1]["content"])
     assert error["error"] == "invalid_arguments" and "not valid JSON" in error["problems"][0]
 
 

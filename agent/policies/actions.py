@@ -30,12 +30,15 @@ INSTEAD = "Use propose_to_clinician so the care team can decide."
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    code: str  # allowed | forbidden_action | unknown_tool | wrong_role | wrong_phase | budget
+    code: str  # allowed | forbidden_action | unknown_tool | wrong_role | wrong_agent | wrong_phase | budget
     reason: str
 
 
-def decide(tool_name: str, *, role: str, phase: str, calls_so_far: int, budget: int) -> Decision:
-    """Whether this call may run. The reason goes back to the model when it may not."""
+def decide(tool_name: str, *, role: str, phase: str, calls_so_far: int, budget: int,
+           agent: str = "", allowed: frozenset[str] | None = None) -> Decision:
+    """Whether this call may run. The reason goes back to the model when it may not.
+
+    `agent` and `allowed` are the acting specialist (agent/agents) and its tool subset."""
     key = tool_name.strip().lower()
     if key in FORBIDDEN_ACTIONS:
         return Decision(False, "forbidden_action", f"refused: {FORBIDDEN_ACTIONS[key]}. {INSTEAD}")
@@ -45,6 +48,9 @@ def decide(tool_name: str, *, role: str, phase: str, calls_so_far: int, budget: 
                                                f"the tools are {', '.join(sorted(TOOLS))}")
     if role not in tool.roles:
         return Decision(False, "wrong_role", f"refused: {tool_name} is not available to {role}")
+    if allowed is not None and tool_name not in allowed:
+        return Decision(False, "wrong_agent", f"refused: {tool_name} is not one of the {agent or 'acting'} agent's "
+                                              f"tools ({', '.join(sorted(allowed)) or 'none'})")
     if phase not in tool.phases:
         return Decision(False, "wrong_phase", f"refused: {tool_name} cannot be used during {phase}")
     if calls_so_far >= budget:

@@ -395,7 +395,7 @@ CONCEPTS: dict[str, tuple[re.Pattern | None, tuple[str, ...]]] = {
 }
 
 
-def _negated(clause: str, start: int, end: int | None = None) -> bool:
+def negated(clause: str, start: int, end: int | None = None) -> bool:
     if end is not None and _HISTORY_AFTER.search(clause[end:]):
         return True
     if _NEGATION_LATIN.match(clause, start):
@@ -414,11 +414,11 @@ def find(concept: str, clauses: list[str]) -> str | None:
     for clause in clauses:
         if pattern is not None:
             for match in pattern.finditer(clause):
-                if not _negated(clause, match.start(), match.end()):
+                if not negated(clause, match.start(), match.end()):
                     return match.group(0)
         for word in cjk:
             at = clause.find(word)
-            if at >= 0 and not _negated(clause, at, at + len(word)):
+            if at >= 0 and not negated(clause, at, at + len(word)):
                 return word
     return None
 

@@ -24,3 +24,12 @@ def fold(text: str) -> str:
 
 def clauses(text: str) -> list[str]:
     return [part.strip() for part in _CLAUSE_BREAK.split(fold(text)) if part and part.strip()]
+
+
+_CLAUSE_BREAK_ANY_CASE = re.compile(_CLAUSE_BREAK.pattern, re.IGNORECASE)
+
+
+def clauses_as_written(text: str) -> list[tuple[str, str]]:
+    """Each clause as the patient wrote it, with its folded form for matching."""
+    pieces = (piece.strip() for piece in _CLAUSE_BREAK_ANY_CASE.split(text) if piece)
+    return [(piece, fold(piece)) for piece in pieces if piece]

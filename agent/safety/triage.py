@@ -17,8 +17,9 @@ from agent.safety.rules import RULES, SEVERITY, Level
 # A reply that only makes sense with the question it answers ("yes" to "any chest pain?",
 # "yes both, sweating buckets"): it starts with an affirmative word.
 _AFFIRMATIVE = re.compile(
-    r"^(?:yes|yeah|yep|yup|y|i do|i have|it is|correct|that'?s right|sure|definitely|absolutely|"
-    r"oui|ouais|exact|c'?est ca|si|claro|correcto|eso es)(?![\w'])"
+    r"^(?:yes|yeah|yep|yup|y|correct|sure|definitely|absolutely|oui|ouais|exact|si|claro|correcto)(?![\w'])"
+    # Phrases that say yes only on their own: "it is." answers "is it crushing?", "it is worse today" does not.
+    r"|^(?:i do|i have|it is|it does|that'?s right|c'?est ca|eso es)\s*(?:[.,!;]|$)"
     r"|^(?:是的|是|对的|对|有的|有|嗯)"
 )
 

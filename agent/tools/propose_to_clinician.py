@@ -33,4 +33,5 @@ TOOL = Tool(
         "reason": {"type": "string", "minLength": 5, "maxLength": 1000}},
         "required": ["kind", "summary", "reason"], "additionalProperties": False},
     handler=handle,
+    phases=frozenset({"advice"}),  # proposing treatment before the history is taken is premature
 )

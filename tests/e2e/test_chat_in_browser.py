@@ -9,6 +9,10 @@ from webapp.chat.models import Author, Message
 pytestmark = pytest.mark.e2e
 
 
+QUESTION = ("I have had a dry cough for three days, no fever or breathing problems. I'm otherwise healthy and take "
+            "no medicines. Should I be worried?")
+
+
 def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_model, live_stack_factory,
                                                                          browser_context):
     stack = live_stack_factory(real_model.base_url, MODEL_MAX_TOKENS="80")
@@ -21,7 +25,9 @@ def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_mo
         wait_connected(tab)
         tab.evaluate(WATCH_STREAM)
 
-    tab1.fill("#text", "I have had a dry cough for three days. Should I be worried?")
+    # The whole minimum history for a cough, so the reply streams token by token (while a history is still
+    # being taken, text is released a sentence at a time: tests/test_inquiry_takes_the_history.py).
+    tab1.fill("#text", QUESTION)
     tab1.click("#send")
     for tab in (tab1, tab2):
         tab.wait_for_selector("li.message.agent[data-id]", timeout=180_000)
@@ -40,5 +46,5 @@ def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_mo
 
     tab1.reload()
     texts = tab1.locator("li.message .text").all_inner_texts()
-    assert texts[0] == "I have had a dry cough for three days. Should I be worried?"
+    assert texts[0] == QUESTION
     assert texts[1].strip() == reply.text.strip()

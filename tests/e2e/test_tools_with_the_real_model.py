@@ -47,3 +47,19 @@ def test_replay_against_the_real_model(cast, real_model, settings, tmp_path):
     [result] = json.loads(report.read_text())
     assert result["replayed_reply"].strip() and 0 <= result["reply_similarity"] <= 1
     assert isinstance(result["replayed_tools"], list)
+
+
+def test_the_real_model_takes_a_history_before_advising(cast, real_model, settings):
+    from agent.models import InquiryState
+
+    settings.MODEL_TOOL_CALLING = "json"
+    turn = new_turn(cast["alice"], "I have a headache. What should I take for it?")
+    reply = run_turn(turn.id, client_for(real_model, max_tokens=96, timeout=300))
+    state = InquiryState.objects.get(turn=turn)
+    assert state.complaint == "headache" and state.phase == "inquiry" and state.asked
+    assert "?" in reply.text  # the model asked, or the harness added the inquiry agent's question
+    trajectory = Trajectory.objects.get(turn=turn)
+    assert trajectory.model_calls == 2, trajectory.steps
+    withheld = [s for s in trajectory.steps if s["kind"] == "policy" and not s["ok"]]
+    for step in withheld:  # whatever advice the model gave was kept from the patient
+        assert step["sentence"] not in reply.text

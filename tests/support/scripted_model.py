@@ -95,7 +95,7 @@ class ScriptedModel:
                 if body.get("stream"):
                     self._stream(script, text, delay)
                 else:
-                    self._json(200, _completion(text, script.reasoning))
+                    self._json(200, _completion(text, script.reasoning, script.tool_calls))
                 model.durations.append(time.monotonic() - started)
 
             def _json(self, status: int, payload: dict) -> None:
@@ -168,12 +168,16 @@ def _chunks(text: str, words: int) -> list[str]:
     return out
 
 
-def _completion(text: str, reasoning: str) -> dict:
-    message = {"role": "assistant", "content": text}
+def _completion(text: str, reasoning: str, tool_calls: list[dict] | None = None) -> dict:
+    message = {"role": "assistant", "content": None if tool_calls else text}
     if reasoning:
         message["reasoning_content"] = reasoning
+    if tool_calls:
+        message["tool_calls"] = [{"id": f"call_{i}", "type": "function", "function": {
+            "name": call["name"], "arguments": call["arguments"] if isinstance(call["arguments"], str)
+            else json.dumps(call["arguments"])}} for i, call in enumerate(tool_calls)]
     return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()), "model": "scripted",
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_calls else "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
 
 

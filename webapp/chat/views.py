@@ -46,7 +46,28 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     convo = get_conversation_for_user(request.user, conversation_id)
     if convo.patient_id == request.user.pk:
         return redirect("chat")
-    return _render_conversation(request, convo, can_write=False)
+    return _render_conversation(request, convo, can_write=False, extra={"inquiry": inquiry_panel(convo)})
+
+
+def inquiry_panel(convo: Conversation) -> dict | None:
+    """The agent's history-taking state for the care team (agent/inquiry): what is known, from where, what
+    is missing and what was just asked. Patients do not see it."""
+    from agent.inquiry.complaints import BY_NAME
+    from agent.inquiry.slots import SLOTS
+    from agent.models import InquiryState
+
+    state = InquiryState.objects.filter(conversation=convo).order_by("-turn_id").first()
+    if state is None:
+        return None
+    complaint = BY_NAME.get(state.complaint)
+    return {
+        "state": state,
+        "complaint": complaint.label if complaint else "No symptom under discussion",
+        "known": [(slot.label, state.slots[name]["value"], state.slots[name]["source"])
+                  for name, slot in SLOTS.items() if name in state.slots],
+        "missing": [SLOTS[name].label for name in state.missing if name in SLOTS],
+        "asked": [SLOTS[name].label for name in state.asked if name in SLOTS],
+    }
 
 
 @require_GET
@@ -62,7 +83,8 @@ def patients(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/patients.html", {"conversations": rows})
 
 
-def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool) -> HttpResponse:
+def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool,
+                         extra: dict | None = None) -> HttpResponse:
     """The newest HISTORY_LIMIT messages, or with ?before=ID the ones before that message."""
     rows = convo.messages.order_by("-id")
     before = request.GET.get("before", "")
@@ -84,4 +106,5 @@ def _render_conversation(request: HttpRequest, convo: Conversation, can_write: b
         "can_write": can_write,
         "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
         "emergency_number": language_and_emergency_number(convo.patient_id)[1],
+        **(extra or {}),
     })

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agent.agents import memory as memory_agent
+from agent.agents.orchestrator import tools_of
 from agent.model.client import ModelClient, ModelConfig, ModelUnavailable
 from agent.models import Trajectory
 from agent.toolcalls import decision_prompt, decision_schema, parse_decision
@@ -28,20 +30,27 @@ def recorded_tools(trajectory: Trajectory) -> list[str]:
 
 
 def replay_one(client: ModelClient, trajectory: Trajectory, max_tokens: int) -> dict:
+    """Ask the other model what each acting agent was asked, in the phase the turn was in."""
     messages = trajectory.messages
+    phase = next((s["phase"] for s in trajectory.steps if s.get("kind") == "inquiry"), "advice")
+    speaker = next((s.get("agent") or "evidence" for s in trajectory.steps
+                    if s.get("kind") == "model_call" and s.get("streamed")), "evidence")
     reply = "".join(d.content for d in client.stream_chat(messages, max_tokens=max_tokens))
+    after = [*messages, {"role": "assistant", "content": trajectory.reply}]
     tools: list[str] = []
     if trajectory.tool_mode == "json":
-        offered = [t for t in tools_for(PATIENT_AGENT, "advice") if t.name != "recall_record"]
-        decision = client.complete([*messages, {"role": "assistant", "content": trajectory.reply},
-                                    {"role": "system", "content": decision_prompt(offered)}],
+        allowed = tools_of("memory+safety") - {"recall_record"}
+        offered = [t for t in tools_for(PATIENT_AGENT, phase) if t.name in allowed]
+        decision = client.complete([*after, {"role": "system", "content": decision_prompt(offered)}],
                                    response_format={"type": "json_object", "schema": decision_schema(offered, 4)},
                                    max_tokens=200, temperature=0.0)
         calls, _ = parse_decision(decision.content)
         tools = [c["name"] for c in calls]
     elif trajectory.tool_mode == "native":
-        specs = [t.spec() for t in tools_for(PATIENT_AGENT, "advice")]
-        tools = [c["name"] for c in client.complete(messages, tools=specs, max_tokens=max_tokens).tool_calls]
+        for agent, ask in ((f"{speaker.split('+')[0]}+safety", messages),
+                           ("memory", [*after, {"role": "system", "content": memory_agent.AGENT.instructions}])):
+            specs = [t.spec() for t in tools_for(PATIENT_AGENT, phase) if t.name in tools_of(agent)]
+            tools += [c["name"] for c in client.complete(ask, tools=specs or None, max_tokens=max_tokens).tool_calls]
     similarity = difflib.SequenceMatcher(None, trajectory.reply, reply).ratio()
     before = recorded_tools(trajectory)
     return {"turn": trajectory.turn_id, "attempt": trajectory.attempt, "recorded_model": trajectory.model,

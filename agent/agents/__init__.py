@@ -1,0 +1,1 @@
+"""Several agents, one turn: an orchestrator decides which specialist acts (agent/agents/orchestrator.py)."""

@@ -1,0 +1,142 @@
+"""Chief complaints: how to recognise each in the patient's words, and the minimum history it needs.
+
+`needs` lists the slots (agent/inquiry/slots.py) that must be known before advising, most
+informative first: a question that can change the urgency (the red-flag screen) or the likely
+cause comes before one that only refines it. `also` are asked afterwards if the turn has room.
+`red_flag_question` replaces the generic screen with the complaint's own warning signs (English;
+other languages use the generic screen, which the model rephrases in the patient's language).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.safety.concepts import negated
+from agent.safety.normalize import clauses, fold
+
+
+@dataclass(frozen=True)
+class Complaint:
+    name: str
+    label: str
+    pattern: re.Pattern
+    needs: tuple[str, ...]
+    also: tuple[str, ...] = ()
+    red_flag_question: str = ""
+
+
+def _re(*alternatives: str, cjk: tuple[str, ...] = ()) -> re.Pattern:
+    latin = "|".join(f"(?:\\b{a}\\b)" for a in alternatives)
+    return re.compile("|".join([latin, *map(re.escape, cjk)]))
+
+
+# Checked in order: the first complaint whose pattern matches is the chief complaint.
+COMPLAINTS: tuple[Complaint, ...] = (
+    Complaint("chest_pain", "Chest pain",
+              _re(r"chest", r"poitrine", r"thoracique", r"pecho", r"toracico", cjk=("胸",)),
+              ("onset", "red_flags", "character", "severity", "risk_factors", "medications"),
+              ("history", "allergies"),
+              "Does the pain spread to your arm, jaw or back, and have you been sweaty, sick or short of breath with it?"),
+    Complaint("headache", "Headache",
+              _re(r"head ?aches?", r"migraines?", r"my head (?:hurts|is pounding|is killing me)", r"mal (?:a|de) (?:la )?tete",
+                  r"cephalee", r"dolor de cabeza", r"me duele la cabeza", r"jaqueca", cjk=("头痛", "头疼", "偏头痛")),
+              ("onset", "red_flags", "severity", "character", "medications"),
+              ("timing", "history", "allergies"),
+              "Is this the worst headache you have ever had, and have you had a stiff neck, fever, vision changes or weakness?"),
+    Complaint("breathing", "Cough or breathing",
+              _re(r"cough\w*", r"breath\w*", r"wheez\w*", r"phlegm", r"tou\w*", r"essouffle\w*", r"tos", r"respir\w*",
+                  cjk=("咳嗽", "气短", "呼吸")),
+              ("onset", "red_flags", "associated", "history", "medications"),
+              ("risk_factors", "allergies"),
+              "Are you short of breath at rest, coughing up blood, or having chest pain when you breathe?"),
+    Complaint("abdominal_pain", "Abdominal pain",
+              _re(r"stomach\w*", r"tummy", r"belly", r"abdom\w*", r"ventre", r"abdominal\w*", r"estomago", r"barriga",
+                  r"vientre", cjk=("肚子", "腹痛", "胃痛")),
+              ("onset", "location", "red_flags", "severity", "associated", "medications"),
+              ("history", "allergies"),
+              "Have you vomited blood, passed black or bloody stools, or could you be pregnant?"),
+    Complaint("fever", "Fever",
+              _re(r"fever\w*", r"high temperature", r"temperature", r"feverish", r"fievre", r"fiebre", r"calentura",
+                  cjk=("发烧", "发热")),
+              ("onset", "red_flags", "associated", "medications"),
+              ("history", "allergies"),
+              "Have you noticed a rash that doesn't fade when pressed, a stiff neck, confusion or trouble breathing?"),
+    Complaint("urinary", "Urinary symptoms",
+              _re(r"pee\w*", r"urin\w*", r"wee\w*", r"burn\w* when i (?:pee|wee|urinate)", r"bladder", r"uti", r"pipi",
+                  r"orin\w*", cjk=("尿",)),
+              ("onset", "associated", "red_flags", "medications"),
+              ("history", "allergies"),
+              "Do you have a fever, pain in your back or side, or blood in your urine?"),
+    Complaint("back_pain", "Back pain",
+              _re(r"back (?:pain|ache|hurts)", r"backache", r"lower back", r"mal au dos", r"dolor de espalda",
+                  r"me duele la espalda", cjk=("背痛", "腰痛", "腰疼")),
+              ("onset", "red_flags", "severity", "medications"),
+              ("character", "history"),
+              "Have you had numbness between your legs, trouble passing urine or controlling your bowels, or weakness in your legs?"),
+    Complaint("skin", "Skin problem",
+              _re(r"rash\w*", r"itch\w*", r"spots?", r"hives", r"mole", r"lesion", r"eczema", r"eruption", r"bouton\w*",
+                  r"sarpullido", r"erupcion", r"picor", cjk=("皮疹", "痒", "疹子")),
+              ("onset", "location", "associated", "medications", "allergies"),
+              ("history",),
+              "Is the rash spreading fast, blistering, or with fever or swelling of your lips or face?"),
+    Complaint("dizziness", "Dizziness",
+              _re(r"dizz\w*", r"lightheaded", r"light-headed", r"vertigo", r"faint\w*", r"vertige\w*", r"mareo\w*",
+                  r"mareado", cjk=("头晕", "眩晕")),
+              ("onset", "red_flags", "timing", "medications"),
+              ("history",),
+              "Have you fainted, had chest pain or palpitations, or any weakness, numbness or trouble speaking?"),
+    Complaint("mood", "Low mood or anxiety",
+              _re(r"depress\w*", r"anxi\w*", r"panic\w*", r"low mood", r"feeling low", r"stressed", r"can'?t sleep",
+                  r"insomnia", r"triste", r"deprime\w*", r"angoisse\w*", r"ansiedad", r"deprimid[oa]",
+                  cjk=("抑郁", "焦虑", "失眠")),
+              ("onset", "red_flags", "severity", "medications"),
+              ("history",),
+              "Have you had any thoughts of harming yourself or that life isn't worth living?"),
+    Complaint("gut", "Vomiting or diarrhoea",
+              _re(r"vomit\w*", r"diarrh\w*", r"throwing up", r"nause\w*", r"being sick", r"vomiss\w*", r"diarrhee",
+                  r"diarrea", r"vomit\w*", cjk=("呕吐", "腹泻", "拉肚子")),
+              ("onset", "red_flags", "associated", "medications"),
+              ("history",),
+              "Can you keep fluids down, are you passing urine, and have you seen any blood?"),
+    Complaint("joint", "Joint or limb pain",
+              _re(r"knee", r"ankle", r"wrist", r"shoulder", r"hip", r"elbow", r"joint", r"sprain\w*", r"genou",
+                  r"cheville", r"rodilla", r"tobillo", cjk=("膝盖", "关节", "扭伤")),
+              ("onset", "red_flags", "severity", "medications"),
+              ("history",),
+              "Can you put weight on it, is it hot and swollen, or do you have a fever?"),
+    Complaint("sore_throat", "Sore throat",
+              _re(r"sore throat", r"throat", r"gorge", r"garganta", cjk=("喉咙", "嗓子")),
+              ("onset", "red_flags", "associated", "medications"),
+              ("allergies",),
+              "Are you having trouble swallowing your saliva, breathing, or opening your mouth?"),
+)
+# Any other symptom: a general history. (Not the triage's wider "symptom" concept: "my blood test" is no symptom.)
+GENERAL = Complaint("general", "General symptom",
+                    _re(r"pains?", r"painful", r"aches?", r"aching", r"hurts?", r"hurting", r"sore", r"swell\w*",
+                        r"swollen", r"lumps?", r"bleeding", r"tired", r"exhausted", r"fatigue\w*", r"numb\w*",
+                        r"tingl\w*", r"palpitations?", r"constipat\w*", r"unwell", r"ill", r"poorly",
+                        r"infection", r"infected", r"wound", r"injur\w*", r"fell", r"burned", r"burnt", r"douleurs?",
+                        r"mal", r"fatigue", r"enflure", r"dolor\w*", r"cansad[oa]", r"hinchad[oa]",
+                        cjk=("痛", "疼", "累", "肿", "不舒服")),
+                    ("onset", "severity", "associated", "medications"), ("history", "allergies"))
+BY_NAME = {c.name: c for c in (*COMPLAINTS, GENERAL)}
+
+
+def chief_complaint(text: str) -> Complaint | None:
+    """The complaint a message is about, or None if it names none (greetings, thanks, questions).
+
+    Negated mentions count as no complaint ("no chest pain any more")."""
+    folded = fold(text)
+    parts = clauses(text)
+    for complaint in COMPLAINTS:
+        for match in complaint.pattern.finditer(folded):
+            if not _negated_everywhere(match.group(0), parts):
+                return complaint
+    return GENERAL if any(not _negated_everywhere(m.group(0), parts) for m in GENERAL.pattern.finditer(folded)) \
+        else None
+
+
+def _negated_everywhere(word: str, parts: list[str]) -> bool:
+    hits = [(clause, at) for clause in parts for at in [clause.find(word)] if at >= 0]
+    return bool(hits) and all(negated(clause, at, at + len(word)) for clause, at in hits)
