@@ -167,7 +167,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between one patient's messages")
     parser.add_argument("--messages", type=int, default=6, help="messages per active patient")
     parser.add_argument("--idle", type=int, default=0, help="extra sockets held open the whole run")
-    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (or threads)")
+    parser.add_argument("--pool", choices=["prefork", "threads"], default="prefork", help="Celery worker pool")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="continuum-bench-"))
@@ -196,7 +197,8 @@ def main() -> None:
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "MODEL_BASE_URL", "CONTINUUM_VAR_DIR",
                                                "DJANGO_SETTINGS_MODULE")})
         manage("migrate", "--noinput", "-v", "0", env=env)
-        services.append(start_worker(env, work / "worker.log", concurrency=args.concurrency))
+        services.append(start_worker(env, work / "worker.log", concurrency=args.concurrency,
+                                     pool=args.pool))
         services.append(start_web(env, web_port, work / "web.log"))
         sessions = make_sessions(args.patients + args.idle)
         base = f"http://127.0.0.1:{web_port}"
@@ -219,6 +221,7 @@ def main() -> None:
     report = {
         "backend": args.backend if args.backend == "instant" else f"cpu-model ({args.model})",
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "worker_pool": f"{args.pool} x {args.concurrency}",
         "patients": args.patients, "interval_s": args.interval, "messages_per_patient": args.messages,
         "turns": len(results), "wall_s": round(wall, 1),
         "ttft_p50_ms": round(pct(ttft, 0.5) * 1000, 1), "ttft_p95_ms": round(pct(ttft, 0.95) * 1000, 1),

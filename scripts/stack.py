@@ -201,9 +201,9 @@ def manage(*args: str, env: dict[str, str]) -> None:
 
 
 def start_worker(env: dict[str, str], log_path: Path, name: str = "turns", concurrency: int = 2,
-                 beat: bool = True) -> Service:
-    """A real Celery worker process (prefork). With beat, it also runs the turn reconciler."""
-    argv = [PYTHON, "-m", "celery", "-A", "webapp", "worker", "-Q", "turns", "-c", str(concurrency),
+                 beat: bool = True, pool: str = "prefork") -> Service:
+    """A real Celery worker process (prefork unless told). With beat, it also runs the turn reconciler."""
+    argv = [PYTHON, "-m", "celery", "-A", "webapp", "worker", "-Q", "turns", "-c", str(concurrency), "-P", pool,
             "--loglevel", "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
     if beat:
         schedule = Path(env.get("CONTINUUM_VAR_DIR", ROOT / "var")) / f"celerybeat-{name}"
