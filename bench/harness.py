@@ -5,7 +5,9 @@
 Runs real turns in this process (agent/turn.py: claim, context, record recall, tool decision
 and calls, streaming flushes, reply stored once, trajectory) against the scripted model with no
 delay, on a fresh SQLite database and a private Redis. Overhead = the turn's wall time minus
-the time the model server spent answering its requests. Then the triage bench on one core.
+the time the model server spent answering its requests; "to reply" is the same up to the moment the reply
+is stored (what the patient waits for: the JSON path's decision and tool calls come after). Then the
+triage bench on one core.
 No assertions: it prints figures for docs/benchmarks.md.
 """
 
@@ -50,6 +52,7 @@ def main() -> None:
         from django.conf import settings
         from django.core.management import call_command
 
+        import agent.turn
         from agent.turn import run_turn
         from tests.support.scripted_model import Script, ScriptedModel
         from tests.support.turns import client_for, new_turn
@@ -58,12 +61,17 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         model = ScriptedModel(delay=0.0).start()
         client = client_for(model, max_tokens=64)
+        # When each reply is stored: the JSON path's decision call and tool calls come after it.
+        complete, stored_at = agent.turn.do_complete_turn, []
+        agent.turn.do_complete_turn = lambda *a, **k: (complete(*a, **k), stored_at.append(time.perf_counter()))[0]
         print(f"machine: {os.cpu_count()} cores; SQLite; private Redis; scripted model, no delay")
-        print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  (ms, model time excluded)")
+        print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  {'to reply p50':>13} {'p95':>8}"
+              "  (ms, model time excluded)")
         for mode in [m for m in args.modes.split(",") if m]:
             settings.MODEL_TOOL_CALLING = mode
             patient = do_create_patient(f"bench-{mode}-{time.time_ns()}", None)
             overheads: list[float] = []
+            to_reply: list[float] = []
             for i in range(args.turns):
                 turn = new_turn(patient, f"I have had a headache for {i + 2} days")
                 model.queue(Script(text="I am sorry to hear that. Where is the pain, and how bad is it?",
@@ -76,9 +84,12 @@ def main() -> None:
                 run_turn(turn.id, client)
                 wall = time.perf_counter() - started
                 overheads.append(wall - sum(model.durations[before:]))
+                to_reply.append(stored_at[-1] - started - model.durations[before])  # the reply's own call
             warm = overheads[5:] or overheads  # the first turns pay for imports and connections
+            warm_reply = to_reply[5:] or to_reply
             print(f"{mode:8} {len(warm):6} {statistics.median(warm) * 1000:13.1f} {pct(warm, 0.95) * 1000:8.1f} "
-                  f"{max(warm) * 1000:8.1f}")
+                  f"{max(warm) * 1000:8.1f}  {statistics.median(warm_reply) * 1000:13.1f} "
+                  f"{pct(warm_reply, 0.95) * 1000:8.1f}")
         model.stop()
     finally:
         redis.stop()
