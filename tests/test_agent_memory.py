@@ -9,6 +9,7 @@ from agent.memory.recall import recall
 from agent.memory.record import MESSAGE_SYSTEM, ReportedFact, record_reported_fact
 from fhir.access import SYSTEM, agent_requester
 from fhir.errors import FhirError
+from fhir.models import StoredResource
 from fhir.store import Repository
 from tests.support.fhir import FhirClient, condition, observation
 
@@ -81,3 +82,17 @@ def test_recall_never_shows_another_patients_facts(cast):
     alice, bob = cast["alice"], cast["bob"]
     Repository(SYSTEM).create(condition(bob.fhir_id, text="Bob's secret condition"))
     assert "secret" not in recall(agent_for(alice), bob.fhir_id)
+
+
+def test_a_fact_and_its_provenance_are_written_as_one_audited_interaction(cast):
+    alice = cast["alice"]
+    before = StoredResource.objects.filter(resource_type="AuditEvent").count()
+    written = record_reported_fact(agent_for(alice), alice.fhir_id, ReportedFact("symptom", "cough"), 7)
+    [event] = [row.content for row in StoredResource.objects.filter(resource_type="AuditEvent").order_by("pk")
+               [before:]]
+    whats = [e["what"]["reference"] for e in event["entity"] if "what" in e]
+    provenance = StoredResource.objects.get(resource_type="Provenance", patient_id=alice.fhir_id)
+    assert event["action"] == "C" and event["outcome"] == "0" and event["source"]["site"] == "agent"
+    assert f"Condition/{written['id']}/_history/1" in whats and f"Provenance/{provenance.fhir_id}/_history/1" in whats
+    assert f"Patient/{alice.fhir_id}" in whats
+    assert provenance.content["target"] == [{"reference": f"Condition/{written['id']}"}]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import transaction
-
 from fhir.persistence import new_id
 from fhir.release import UNCONFIRMED, with_confirmation
 from fhir.store import PARTICIPANT_TYPE, Repository
@@ -69,25 +67,25 @@ def resource_for(fact: ReportedFact, patient_id: str, when: str) -> dict:
 
 
 def record_reported_fact(repo: Repository, patient_id: str, fact: ReportedFact, source_message_id: int) -> dict:
-    """Write the fact and its Provenance (who recorded it, from which message) in one transaction."""
+    """Write the fact and its Provenance (who recorded it, from which message) in one transaction, as one
+    audited interaction."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
     resource = resource_for(fact, patient_id, when)
-    with transaction.atomic():
-        written = repo.create(resource).resource
-        provenance = {
-            "resourceType": "Provenance", "id": new_id(),
-            "target": [{"reference": f"{written['resourceType']}/{written['id']}"}],
-            "recorded": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
-                                     "code": "CREATE"}]},
-            "agent": [{"type": {"coding": [{"system": PARTICIPANT_TYPE,
-                                            "code": "author"}]},
-                       "who": {"display": repo.requester.display}},
-                      {"type": {"coding": [{"system": PARTICIPANT_TYPE,
-                                            "code": "informant"}]},
-                       "who": {"reference": f"Patient/{patient_id}"}}],
-            "entity": [{"role": "source", "what": {"identifier": {"system": MESSAGE_SYSTEM,
-                                                                   "value": str(source_message_id)}}}],
-        }
-        repo.create(provenance)
-    return written
+    fact_id = new_id()
+    provenance = {
+        "resourceType": "Provenance",
+        "target": [{"reference": f"{resource['resourceType']}/{fact_id}"}],
+        "recorded": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                 "code": "CREATE"}]},
+        "agent": [{"type": {"coding": [{"system": PARTICIPANT_TYPE,
+                                        "code": "author"}]},
+                   "who": {"display": repo.requester.display}},
+                  {"type": {"coding": [{"system": PARTICIPANT_TYPE,
+                                        "code": "informant"}]},
+                   "who": {"reference": f"Patient/{patient_id}"}}],
+        "entity": [{"role": "source", "what": {"identifier": {"system": MESSAGE_SYSTEM,
+                                                               "value": str(source_message_id)}}}],
+    }
+    written, _ = repo.create_many([(resource, fact_id), (provenance, new_id())])
+    return written.resource
