@@ -9,7 +9,7 @@ answer: reconcile_turns re-enqueues anything the queue lost.
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import task_postrun, task_prerun, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.db import close_old_connections
 
 from webapp.actions.turns import TurnBusy, do_reconcile_turns
@@ -41,3 +41,12 @@ def reconcile_on_start(**_) -> None:
 def release_connections(**_) -> None:
     """Hand unusable or finished connections back to the pool around each task (settings.CELERY_DB_REUSE_MAX)."""
     close_old_connections()
+
+
+@worker_process_init.connect
+def build_model_client(**_) -> None:
+    """Each pool process builds its model client before its first turn (tens to hundreds of milliseconds that
+    the first patient it answers would otherwise wait for)."""
+    from agent.model.client import default_client
+
+    default_client()

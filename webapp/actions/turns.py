@@ -36,7 +36,11 @@ def _stale_before() -> timezone.datetime:
 def do_claim_turn(turn_id: int) -> Turn | None:
     """Mark the turn running for this worker. None if there is nothing to do (done, failed, or held)."""
     with transaction.atomic():
-        turn = Turn.objects.select_for_update().select_related("conversation").filter(id=turn_id).first()
+        # The turn's runner reads the conversation, its patient and the message: one query brings them all. As
+        # before, the turn and its conversation are locked (two turns of one conversation are claimed in turn);
+        # the patient and the message are only read.
+        turn = (Turn.objects.select_for_update(of=("self", "conversation"))
+                .select_related("conversation__patient", "message").filter(id=turn_id).first())
         if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
             return None
         now = timezone.now()
