@@ -23,7 +23,7 @@ from agent.agents.orchestrator import Plan, plan_turn, tools_of
 from agent.context import PROMPT_VERSION, build_messages
 from agent.inquiry.picture import Picture, assess, previous_state, save_state
 from agent.memory.recall import recall
-from agent.model.client import ModelClient, ModelUnavailable, default_client
+from agent.model.client import Completion, ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
 from agent.models import Trajectory
 from agent.policies.advice import SentenceGate
@@ -95,7 +95,6 @@ class TurnRun:
         self.client = client
         self.splitter = ReasoningSplitter()
         self.gate = SentenceGate(active=False)  # the safety agent activates it while the history is taken
-        self.last_completion = ""
         self.shown = ""
         self.unsent = ""
         self.last_flush = float("-inf")  # the first visible text goes out at once
@@ -195,7 +194,7 @@ class TurnRun:
             if stream:
                 calls = self.stream(messages, tools=offer, agent=agent).tool_calls
             else:
-                calls = self.complete(messages, tools=offer, agent=agent)
+                calls = list(self.complete(messages, tools=offer, agent=agent).tool_calls)
             if not calls:
                 return
             rounds -= 1
@@ -209,16 +208,15 @@ class TurnRun:
                 messages.append({"role": "tool", "tool_call_id": call["id"] or f"call_{i}", "content": outcome.content})
         self.step("budget", agent=agent, what="rounds")
 
-    def complete(self, messages: list[dict], *, tools: list[dict] | None, agent: str) -> list[dict]:
-        """One unstreamed model call by a specialist; returns its tool calls (its text is recorded, not shown)."""
+    def complete(self, messages: list[dict], *, tools: list[dict] | None, agent: str) -> Completion:
+        """One unstreamed model call by a specialist (its text is recorded, never shown to the patient)."""
         self.model_calls += 1
         completion = self.client.complete(messages, tools=tools, temperature=0.0)
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
         self.step("model_call", agent=agent, streamed=False, tools=[t["function"]["name"] for t in tools or []],
                   text=completion.content[:2000])
-        self.last_completion = completion.content
-        return list(completion.tool_calls)
+        return completion
 
     def save(self, messages: list[dict], reply: str, mode: str) -> None:
         Trajectory.objects.update_or_create(turn=self.turn, attempt=self.turn.attempts, defaults={
@@ -309,8 +307,7 @@ def after_reply(run: TurnRun, plan: Plan, messages: list[dict], text: str, conte
                 ask = [*messages, {"role": "assistant", "content": text},
                        {"role": "system", "content": summary_agent.AGENT.instructions}]
                 try:
-                    run.complete(ask, tools=None, agent=step.agent)
-                    note = run.last_completion.strip() or note
+                    note = run.complete(ask, tools=None, agent=step.agent).content.strip() or note
                 except ModelUnavailable as exc:
                     run.step("model_unavailable", agent=step.agent, error=str(exc))
             run.step("summary", agent=step.agent, text=note)
