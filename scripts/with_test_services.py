@@ -2,8 +2,10 @@
 
     python -m scripts.with_test_services -- pytest ...
 
-The command gets DATABASE_URL, REDIS_URL and ELASTICSEARCH_URL pointing at the
-three services; the exit code is the command's. CONTINUUM_TEST_ELASTICSEARCH=0
+The command gets DATABASE_URL and REDIS_URL pointing at the first two, and
+CONTINUUM_TEST_ELASTICSEARCH_URL at the node: not ELASTICSEARCH_URL, so the system
+under test keeps its embedded evidence index unless a test switches it (the
+evidence tests run both backends). The exit code is the command's. CONTINUUM_TEST_ELASTICSEARCH=0
 leaves Elasticsearch out (about 15 s saved; tests that need it then fail).
 """
 
@@ -43,9 +45,10 @@ def main() -> int:
                    REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
                    CONTINUUM_TEST_REDIS_PORT=str(redis_port))
         env.pop("ELASTICSEARCH_URL", None)
+        env.pop("CONTINUUM_TEST_ELASTICSEARCH_URL", None)
         if elastic:
             wait_for_elasticsearch(elastic, es_port)
-            env["ELASTICSEARCH_URL"] = elasticsearch_url(es_port)
+            env["CONTINUUM_TEST_ELASTICSEARCH_URL"] = elasticsearch_url(es_port)
         print(f"test services: PostgreSQL on {pg_port}, Redis on {redis_port}, "
               f"Elasticsearch {f'on {es_port}' if elastic else 'left out'}", flush=True)
         return subprocess.run(argv, cwd=ROOT, env=env).returncode

@@ -17,6 +17,11 @@ from scripts.fetch_model import model_path
 from scripts.stack import Service, free_port, start_model_server
 from tests.support.scripted_model import ScriptedModel
 
+# The evidence index the system under test reads: private to this session (never var/), empty until a test asks
+# for `evidence_corpus`; live stacks inherit it through the environment.
+os.environ["EVIDENCE_INDEX_PATH"] = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                                                 f"continuum-test-evidence-{os.getpid()}", "local.sqlite3")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -27,6 +32,32 @@ def fast_password_hashing(request, settings) -> None:
     """Hash with MD5 in-process (seconds per test saved); e2e tests keep the real hashers their servers use."""
     if request.node.get_closest_marker("e2e") is None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_evidence_index(settings) -> None:
+    settings.EVIDENCE_INDEX_PATH = os.environ["EVIDENCE_INDEX_PATH"]
+
+
+@pytest.fixture(scope="session")
+def evidence_corpus():
+    """The whole corpus in this session's local evidence index (the one the system under test reads)."""
+    from tests.support.evidence import build_local
+
+    yield build_local(Path(os.environ["EVIDENCE_INDEX_PATH"]))
+    import shutil
+
+    shutil.rmtree(Path(os.environ["EVIDENCE_INDEX_PATH"]).parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def evidence_elasticsearch(elasticsearch_url: str):
+    """The whole corpus in an index of the real Elasticsearch node."""
+    from tests.support.evidence import build_elasticsearch
+
+    index = build_elasticsearch(elasticsearch_url)
+    yield index
+    index.drop()
 
 
 @pytest.fixture
@@ -123,11 +154,20 @@ def ehr_token(cast) -> str:
 
 
 @pytest.fixture(scope="session")
-def elasticsearch_client():
-    """A client of the real node that scripts/with_test_services.py starts (ELASTICSEARCH_URL); fails without one."""
-    url = os.environ.get("ELASTICSEARCH_URL")
+def elasticsearch_url() -> str:
+    """The node scripts/with_test_services.py started (CONTINUUM_TEST_ELASTICSEARCH_URL)."""
+    url = os.environ.get("CONTINUUM_TEST_ELASTICSEARCH_URL")
     if not url:
-        pytest.fail("ELASTICSEARCH_URL is not set: run the tests through python -m scripts.with_test_services")
+        pytest.fail("CONTINUUM_TEST_ELASTICSEARCH_URL is not set: run the tests through "
+                    "python -m scripts.with_test_services")
+    return url
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_client(elasticsearch_url: str):
+    """A client of the real node that scripts/with_test_services.py starts; fails without one."""
+    url = elasticsearch_url
+
     from elasticsearch import Elasticsearch
 
     # Not ping()/info(): the node has no root endpoint (GET / answers 405), see docs/evidence.md.

@@ -249,6 +249,19 @@ TURN_TIME_BUDGET_SECONDS = envfloat("TURN_TIME_BUDGET_SECONDS", 60.0)
 # (the error still reaches the model, in the reply call's context).
 TOOL_REPAIR_ATTEMPTS = envint("TOOL_REPAIR_ATTEMPTS", 1 if MODEL_TOOL_CALLING == "native" else 0)
 
+# Evidence (agent/evidence, docs/evidence.md). Unset ELASTICSEARCH_URL: the embedded SQLite index.
+ELASTICSEARCH_URL = envstr("ELASTICSEARCH_URL", "")
+ELASTICSEARCH_INDEX = envstr("ELASTICSEARCH_INDEX", "continuum-evidence")
+ELASTICSEARCH_TIMEOUT = envfloat("ELASTICSEARCH_TIMEOUT", 2.0)
+EVIDENCE_INDEX_PATH = envstr("EVIDENCE_INDEX_PATH", str(VAR_DIR / "evidence.sqlite3"))
+# Outside var/ on purpose: embedding the corpus takes minutes on 2 cores, and a clean clone should not pay it again.
+EVIDENCE_EMBEDDING_CACHE = envstr("EVIDENCE_EMBEDDING_CACHE",
+                                  str(Path.home() / ".cache" / "continuum" / "evidence-embeddings.sqlite3"))
+EVIDENCE_PASSAGES_PER_TURN = envint("EVIDENCE_PASSAGES_PER_TURN", 3)
+GROUNDING = envstr("GROUNDING", "on")
+if GROUNDING not in ("on", "off"):
+    raise ImproperlyConfigured(f"GROUNDING must be on or off, not {GROUNDING!r}")
+
 # Chat limits. A message over the limit is stored in full and answered with a
 # request to shorten it; a flood is stored and coalesced into one turn.
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 4000)

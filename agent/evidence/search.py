@@ -1,0 +1,130 @@
+"""Hybrid retrieval: BM25 over stemmed terms and kNN over e5 vectors, fused by reciprocal rank (the node has no
+RRF retriever, so fusion happens here, the same for both indexes), then ranked by authority: a guideline from a
+recognised body before a drug label, a review or anything else, and newer before older among passages that
+score alike. If Elasticsearch fails or is slow the local index answers and the failure is logged; if no index
+can answer, EvidenceUnavailable tells the caller to say so rather than invent a source."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from agent.evidence.corpus import Passage
+from agent.evidence.embed import embed_query
+from agent.evidence.index import EvidenceIndex, EvidenceUnavailable, Filters
+from agent.evidence.text import analysed
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
+CANDIDATES = 30  # taken from each side before fusion
+MODES = ("hybrid", "lexical", "dense")
+# Authority: a multiplier on the fused score. Small on purpose: relevance first, then who said it.
+AUTHORITY = {"guideline": 0.10, "drug_label": 0.08, "review": 0.04, "other": 0.0}
+RECENCY = 0.05  # at most, for the newest source; 0 for one from 1995 or before
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float  # after fusion and authority
+    lexical_rank: int | None = None  # 1-based, None when that side did not find it
+    dense_rank: int | None = None
+    similarity: float | None = None  # cosine between the query and the passage, when the dense side found it
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    backend: str  # which index answered
+    degraded: str = ""  # why the primary index did not answer, if it did not
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def local_index() -> EvidenceIndex:
+    from agent.evidence.index_local import LocalIndex
+
+    return LocalIndex(Path(settings.EVIDENCE_INDEX_PATH))
+
+
+def primary_index() -> EvidenceIndex:
+    """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded index."""
+    if settings.ELASTICSEARCH_URL:
+        from agent.evidence.index_elasticsearch import ElasticsearchIndex
+
+        return ElasticsearchIndex(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX,
+                                  settings.ELASTICSEARCH_TIMEOUT)
+    return local_index()
+
+
+def search_evidence(query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
+                    index: EvidenceIndex | None = None, authority: bool = True) -> SearchResult:
+    """The k best passages for `query`. With no `index`, the configured one, falling back to the local index."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    filters = filters or Filters()
+    started = time.monotonic()
+    if index is not None:
+        hits = _search(index, query, k, filters, mode, authority)
+        return SearchResult(hits, index.name, seconds=time.monotonic() - started)
+    primary = primary_index()
+    try:
+        hits = _search(primary, query, k, filters, mode, authority)
+        return SearchResult(hits, primary.name, seconds=time.monotonic() - started)
+    except EvidenceUnavailable as exc:
+        if primary.name == "local":
+            raise
+        log.warning("evidence search fell back to the local index: %s", exc)
+        hits = _search(local_index(), query, k, filters, mode, authority)
+        return SearchResult(hits, "local", degraded=str(exc), seconds=time.monotonic() - started)
+
+
+def _search(index: EvidenceIndex, query: str, k: int, filters: Filters, mode: str, authority: bool) -> list[Hit]:
+    query = query.strip()[:2000]
+    if not query:
+        return []
+    lexical = index.lexical(analysed(query), CANDIDATES, filters) if mode in ("hybrid", "lexical") else []
+    dense = index.dense(embed_query(query), CANDIDATES, filters) if mode in ("hybrid", "dense") else []
+    fused: dict[str, float] = {}
+    for ranked in (lexical, dense):
+        for rank, (pid, _) in enumerate(ranked, start=1):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+    if not fused:
+        return []
+    passages = index.get(list(fused))
+    lexical_rank = {pid: r for r, (pid, _) in enumerate(lexical, start=1)}
+    dense_rank = {pid: r for r, (pid, _) in enumerate(dense, start=1)}
+    similarity = dict(dense)
+    hits = [Hit(passages[pid], score * (authority_weight(passages[pid]) if authority else 1.0),
+                lexical_rank.get(pid), dense_rank.get(pid), similarity.get(pid))
+            for pid, score in fused.items() if pid in passages]
+    hits.sort(key=lambda h: (-h.score, h.passage.id))
+    return hits[:k]
+
+
+def authority_weight(passage: Passage) -> float:
+    bonus = AUTHORITY.get(passage.evidence_type, 0.0) * (1.0 if passage.recognised else 0.5)
+    if passage.year:
+        bonus += RECENCY * min(1.0, max(0.0, (passage.year - 1995) / 30))
+    return 1.0 + bonus
+
+
+def get_passage(citation_id: str) -> Passage | None:
+    """The passage a citation id names (the citations page), from the configured index or the local one."""
+    if not re.fullmatch(r"ev-[0-9a-f]{10}", citation_id):
+        return None
+    try:
+        return primary_index().get([citation_id]).get(citation_id)
+    except EvidenceUnavailable:
+        if not settings.ELASTICSEARCH_URL:
+            return None
+        try:
+            return local_index().get([citation_id]).get(citation_id)
+        except EvidenceUnavailable:
+            return None
