@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from agent.agents import evidence as evidence_agent
 from agent.agents import inquiry as inquiry_agent
 from agent.agents import memory as memory_agent
 from agent.agents import safety as safety_agent
@@ -142,6 +143,8 @@ class TurnRun:
         self.gate.finish()
         for withheld in self.gate.withheld:
             self.step("policy", agent="safety", rule="no_advice_before_history", ok=False, **withheld)
+        for verdict in self.gate.verdicts:
+            self.step("grounding", agent="safety", **verdict)
         return self.gate.text
 
     def actions_after_reply(self, messages: list[dict], reply: str, context: ToolContext, budget: Budget,
@@ -243,6 +246,7 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
                           conversation_id=turn.conversation_id,
                           repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"))
     picture = previous = None
+    summary = ""
     if mode != "off":
         summary = read_record(context, run)  # the memory agent, no model call
         previous = previous_state(turn)
@@ -255,8 +259,21 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
     plan = plan_turn(picture, mode, picture is not None and summary_agent.due(picture, previous))
     run.step("plan", plan=plan.name, steps=plan.describe())
     phase = picture.phase if picture else "advice"
-    run.gate = safety_agent.gate(phase)
     speaker = plan.speaker
+    sources: list = []
+    if speaker.name == evidence_agent.AGENT.name:  # the harness retrieves for it: no model call
+        query = " ".join(filter(None, [picture.complaint.name.replace("_", " ") if picture and picture.complaint
+                                       else "", turn.message.text]))[:1000]
+        sources, found = evidence_agent.retrieve(query)
+        run.step("tool_call", agent="evidence", arguments={"query": query[:300]}, by="harness", **found)
+        note = evidence_agent.passages_note(sources, found["code"] == "evidence_unavailable")
+        at = next((i for i, m in enumerate(messages) if m["role"] != "system"), len(messages))
+        messages = [*messages[:at], {"role": "system", "content": note}, *messages[at:]]
+    context.evidence.extend(sources)
+    grounder = evidence_agent.grounder(context.evidence, summary if picture is not None else "")
+    if grounder is not None:
+        grounder.passages = context.evidence  # what search_evidence finds during the turn counts too
+    run.gate = safety_agent.gate(phase, grounder, [p.id for p in sources], language)
     if speaker.instructions and picture is not None and picture.phase == "advice" and picture.complaint:
         messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + speaker.instructions}
     first_messages = [dict(m) for m in messages]

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages Continuum's scripts start: redis-server always;
-# with --test also PostgreSQL, Chromium (browser tests) and a JDK (the HL7 FHIR validator).
+# with --test also PostgreSQL, Chromium (browser tests) and a JDK (the HL7 FHIR validator, Elasticsearch);
+# with --elasticsearch the JDK for the Elasticsearch node.
 set -euo pipefail
 packages=(redis-server)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql chromium openjdk-17-jdk-headless)
+elif [[ "${1:-}" == "--elasticsearch" ]]; then
+  packages+=(openjdk-17-jdk-headless)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 # Set up everything Continuum needs on this machine. Idempotent; safe to rerun.
 #   scripts/setup.sh          services, virtualenv, packages, default model
 #   scripts/setup.sh --test   also test packages, PostgreSQL, Chromium, the small model, Elasticsearch
+#   scripts/setup.sh --elasticsearch   the default set-up plus Java and the Elasticsearch distribution
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
@@ -34,6 +35,8 @@ if [[ "$mode" == "--test" ]]; then
   .venv/bin/python scripts/fetch_model.py default
   .venv/bin/python scripts/fetch_fhir_examples.py
   .venv/bin/python scripts/fetch_fhir_validator.py
+  .venv/bin/python scripts/fetch_elasticsearch.py
+elif [[ "$mode" == "--elasticsearch" ]]; then
   .venv/bin/python scripts/fetch_elasticsearch.py
 fi
 echo "setup: done" >&2

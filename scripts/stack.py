@@ -224,8 +224,9 @@ def start_web(env: dict[str, str], port: int, log_path: Path, host: str = "127.0
 
 # --- The run command ---------------------------------------------------------------
 
-def run(host: str, port: int) -> None:
-    """Everything on one machine, on embedded defaults unless the environment says otherwise."""
+def run(host: str, port: int, elasticsearch: bool = False) -> None:
+    """Everything on one machine, on embedded defaults unless the environment says otherwise. With
+    `elasticsearch`, a local Elasticsearch node (scripts/elasticsearch_node.py) serves evidence retrieval."""
     sys.path.insert(0, str(ROOT))
     from scripts.fetch_model import fetch
 
@@ -258,7 +259,17 @@ def run(host: str, port: int) -> None:
             print(f"model       starting llama.cpp server with {model_file.name} ...")
             services.append(restartable["model"]())
             print(f"model       http://127.0.0.1:{model_port}/v1 ({alias})")
+        if elasticsearch and not os.environ.get("ELASTICSEARCH_URL"):
+            from scripts.elasticsearch_node import elasticsearch_url, start_elasticsearch
+
+            es_port = int(os.environ.get("CONTINUUM_ELASTICSEARCH_PORT", "9200"))
+            print("elasticsearch starting a local node ...")
+            services.append(start_elasticsearch(es_port, var / "elasticsearch"))
+            env["ELASTICSEARCH_URL"] = elasticsearch_url(es_port)
+            print(f"elasticsearch {env['ELASTICSEARCH_URL']}")
         manage("migrate", "--noinput", "-v", "0", env=env)
+        # The evidence indexes: built on first start (minutes on 2 cores), then only what changed (seconds).
+        manage("ingest_evidence", env=env)
         if os.environ.get("CONTINUUM_SEED_DEMO", "True") == "True":
             manage("seed_demo_users", env=env)
         restartable["worker"] = lambda: start_worker(env, logs / "worker.log")
@@ -291,9 +302,11 @@ def main() -> None:
     run_parser = sub.add_parser("run", help="run the whole system on this machine")
     run_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run_parser.add_argument("--elasticsearch", action="store_true",
+                            help="start a local Elasticsearch node for evidence retrieval (else the embedded index)")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.host, args.port)
+        run(args.host, args.port, args.elasticsearch)
 
 
 if __name__ == "__main__":

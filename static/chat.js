@@ -1,5 +1,6 @@
 // The chat page: one websocket per tab, resumable by last-seen message id.
-// Text is always inserted with textContent, never as HTML.
+// Text is always inserted as text nodes, never as HTML; citation markers in agent text become links built
+// node by node (the same rules as webapp/chat/templatetags/citations.py for the history).
 (function () {
   "use strict";
   const root = document.getElementById("chat");
@@ -15,6 +16,44 @@
   let retryMs = 500;
   let stopped = false;
   const outbox = new Map(); // client_id -> text, until the server acknowledges it
+  // "[ev-3f9a2c1b7d]" in an agent's text: a superscript link to the cited passage, numbered by first appearance.
+  // Only a complete marker matches, so one still streaming shows as plain text until its last character arrives.
+  const CITATION = /\[(ev-[0-9a-f]{10})\]/g;
+  const rawText = new WeakMap(); // span -> the text as sent (offsets count this, not the rendered links)
+
+  function citationLink(id, number) {
+    const sup = document.createElement("sup");
+    sup.className = "citation";
+    const a = document.createElement("a");
+    a.href = "/evidence/" + id + "/";
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.title = "Source";
+    a.textContent = "[" + number + "]";
+    sup.appendChild(a);
+    return sup;
+  }
+
+  function setText(span, text, cite) {
+    rawText.set(span, text);
+    if (!cite) { span.textContent = text; return; }
+    const numbers = new Map();
+    const nodes = [];
+    let at = 0;
+    for (const m of text.matchAll(CITATION)) {
+      if (m.index > at) nodes.push(document.createTextNode(text.slice(at, m.index)));
+      if (!numbers.has(m[1])) numbers.set(m[1], numbers.size + 1);
+      nodes.push(citationLink(m[1], numbers.get(m[1])));
+      at = m.index + m[0].length;
+    }
+    if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+    span.replaceChildren(...nodes);
+  }
+
+  function textOf(span) {
+    const text = rawText.get(span);
+    return text === undefined ? span.textContent : text;
+  }
 
   function setStatus(text, kind) {
     statusLine.textContent = text || "";
@@ -28,7 +67,7 @@
     li.className = "message " + cls;
     const span = document.createElement("span");
     span.className = "text";
-    span.textContent = text;
+    setText(span, text, cls.split(" ")[0] === "agent");
     li.appendChild(span);
     for (const [k, v] of Object.entries(attrs || {})) li.dataset[k] = v;
     list.appendChild(li);
@@ -58,9 +97,9 @@
   function onDelta(e) {
     const li = streamingItem(e.turn, true);
     const span = li.querySelector(".text");
-    const have = span.textContent.length;
+    const have = textOf(span).length;
     if (e.offset > have) { resume(); return; } // a gap: ask for the saved text
-    span.textContent += e.text.slice(have - e.offset);
+    setText(span, textOf(span) + e.text.slice(have - e.offset), true);
     setStatus("");
     scrollDown();
   }
@@ -70,7 +109,7 @@
     if (e.status === "running" && e.text) {
       const li = streamingItem(e.turn, true);
       const span = li.querySelector(".text");
-      if (e.text.length > span.textContent.length) span.textContent = e.text;
+      if (e.text.length > textOf(span).length) setText(span, e.text, true);
     }
   }
 

@@ -78,7 +78,7 @@ def test_the_full_plan_lets_each_specialist_call_the_model(cast, scripted_model,
                          Script(text="Headache for 1 day, throbbing, 6/10, no red flags, no medication."))
     run_turn(turn.id, client_for(scripted_model))
     speaker, memory, summary = scripted_model.requests
-    assert [t["function"]["name"] for t in speaker["tools"]] == ["propose_to_clinician", "escalate"]
+    assert [t["function"]["name"] for t in speaker["tools"]] == ["propose_to_clinician", "escalate", "search_evidence"]
     assert [t["function"]["name"] for t in memory["tools"]] == ["recall_record", "record_fact"]
     assert memory["messages"][-1] == {"role": "system", "content": AGENTS["memory"].instructions}
     assert summary["messages"][-1] == {"role": "system", "content": AGENTS["summary"].instructions}

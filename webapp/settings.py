@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "webapp.accounts",
     "webapp.chat",
+    "webapp.evidence",
     "oauth2_provider",
     "fhir.apps.FhirConfig",
     "agent",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("fhir/", include("fhir.urls")),
+    path("evidence/", include("webapp.evidence.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("webapp.chat.urls")),
 ]

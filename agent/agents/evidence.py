@@ -1,16 +1,71 @@
-"""The evidence agent: explains and advises once the history is sufficient, grounded in what the record
-holds. Retrieval of authoritative sources with citations (issue 6) adds its search tool here."""
+"""The evidence agent: explains and advises once the history is sufficient, grounded in authoritative passages
+(agent/evidence) and the patient's record. With the compact plan the harness retrieves for it (no model call)
+and shows it the passages numbered, to cite as [1], [2]; with the full plan it also has the search_evidence
+tool. Whatever it writes then passes the grounding check (agent/evidence/grounding.py)."""
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
+
 from agent.agents.base import Agent
+from agent.evidence.corpus import Passage
+from agent.evidence.grounding import Grounder
+from agent.evidence.index import EvidenceUnavailable
+from agent.evidence.search import search_evidence
 
 AGENT = Agent(
     name="evidence",
-    purpose="explains and advises once the history is sufficient",
+    purpose="explains and advises once the history is sufficient, citing authoritative guidance",
     instructions="The history is sufficient: explain plainly what this could mean and what the patient can "
                  "safely do now, say when and how soon they should be seen, and what would make it urgent. "
-                 "Base what you say on established medical guidance and the patient's record; say what you "
-                 "do not know. Do not prescribe or give a diagnosis as certain.",
-    tools=frozenset(),
+                 "Base what you say on the guidance passages you are given and the patient's record, and cite "
+                 "the passage you rely on as [1], [2]; say what you do not know. Do not prescribe or give a "
+                 "diagnosis as certain.",
+    tools=frozenset({"search_evidence"}),
 )
+PASSAGE_CHARS = 600  # of each passage shown to the model (about 150 tokens)
+
+
+def retrieve(query: str, k: int | None = None) -> tuple[list[Passage], dict]:
+    """Passages for the turn, and the trajectory step that records the search (or why there was none)."""
+    started = time.monotonic()
+    k = k or settings.EVIDENCE_PASSAGES_PER_TURN
+    try:
+        result = search_evidence(query, k=k)
+    except EvidenceUnavailable as exc:
+        return [], {"tool": "search_evidence", "ok": False, "code": "evidence_unavailable", "result": str(exc)[:300],
+                    "seconds": round(time.monotonic() - started, 4)}
+    passages = [h.passage for h in result.hits]
+    return passages, {"tool": "search_evidence", "ok": True, "code": "ok", "backend": result.backend,
+                      "degraded": result.degraded, "result": [p.id for p in passages],
+                      "seconds": round(time.monotonic() - started, 4)}
+
+
+def passages_note(passages: list[Passage], unavailable: bool) -> str:
+    """The system note that puts the passages before the model."""
+    if unavailable:
+        return ("Evidence search is unavailable right now: do not cite any source. Say plainly that you could not "
+                "check the guidance, keep to general safety advice, and suggest confirming with their clinician.")
+    if not passages:
+        return "No guidance passage matched this question: do not cite any source, and say what you are unsure of."
+    lines = ["Guidance passages (cite the one you rely on as [1], [2]...; do not cite anything else):"]
+    for n, p in enumerate(passages, start=1):
+        year = f" {p.year}" if p.year else ""
+        lines.append(f"[{n}] {p.title} ({p.organisation}{year}) - {p.section_path}: {p.text[:PASSAGE_CHARS]}")
+    return "\n".join(lines)
+
+
+def grounder(passages: list[Passage], record: str) -> Grounder | None:
+    """The grounding check for a reply, or None when GROUNDING=off (for measuring replies without it)."""
+    if settings.GROUNDING == "off":
+        return None
+
+    def per_claim(text: str) -> list[Passage]:
+        try:
+            return [h.passage for h in search_evidence(text, k=3).hits]
+        except EvidenceUnavailable:
+            return []
+
+    return Grounder(passages=list(passages), record=record, search=per_claim)

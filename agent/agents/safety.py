@@ -5,6 +5,7 @@ clinician may do into proposals, and holds the reply's sentence gate (agent/poli
 from __future__ import annotations
 
 from agent.agents.base import Agent
+from agent.evidence.grounding import Grounder
 from agent.policies.advice import SentenceGate
 
 AGENT = Agent(
@@ -16,6 +17,8 @@ AGENT = Agent(
 )
 
 
-def gate(phase: str) -> SentenceGate:
-    """While the history is being taken, advice is withheld sentence by sentence."""
-    return SentenceGate(active=phase == "inquiry")
+def gate(phase: str, grounder: Grounder | None = None, sources: list[str] | None = None,
+         language: str = "en") -> SentenceGate:
+    """While the history is being taken, advice is withheld sentence by sentence; with a grounder, every
+    sentence's claims are checked before it is released."""
+    return SentenceGate(active=phase == "inquiry", grounder=grounder, sources=sources, language=language)

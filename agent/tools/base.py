@@ -22,6 +22,7 @@ class ToolContext:
     message_id: int | None = None
     conversation_id: int | None = None
     notes: list[str] = field(default_factory=list)  # what handlers did, for the trajectory
+    evidence: list = field(default_factory=list)  # passages search_evidence returned (the grounding check uses them)
 
 
 class ToolError(Exception):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from agent.tools import escalate, propose_to_clinician, recall_record, record_fact
+from agent.tools import escalate, propose_to_clinician, recall_record, record_fact, search_evidence
 from agent.tools.base import Tool
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
-    recall_record.TOOL, record_fact.TOOL, propose_to_clinician.TOOL, escalate.TOOL,
+    recall_record.TOOL, record_fact.TOOL, propose_to_clinician.TOOL, escalate.TOOL, search_evidence.TOOL,
 )}
 
 
