@@ -135,15 +135,15 @@ class Grounder:
 
 
 def is_claim(sentence: str) -> bool:
-    """A declarative sentence that says something medical: a number, or a term of the medical lexicon (drugs,
-    diseases, symptoms, tests, procedures). Questions, and urging someone to be seen, are never claims: asking
-    and safety-netting need no source."""
+    """A declarative sentence that says something medical: a term of the medical lexicon (drugs, diseases,
+    symptoms, tests, procedures). A number alone does not make one ("I'll check in with you in 2 days").
+    Questions, and urging someone to be seen, are never claims: asking and safety-netting need no source."""
     if not sentence or _QUESTION.search(sentence) or _SAFETY_NET.search(sentence):
         return False
     terms = content_terms(sentence)
     if not terms:
         return False
-    return bool(quantities(sentence)) or bool(terms & lexicon())
+    return bool(terms & lexicon())
 
 
 _SAFETY_NET = re.compile(

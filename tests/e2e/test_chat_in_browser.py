@@ -1,5 +1,7 @@
 """A patient chats in a real browser with the real CPU model, over the real stack."""
 
+import re
+
 import pytest
 
 from tests.support.browser import WATCH_STREAM, browser_login, wait_connected
@@ -13,7 +15,7 @@ QUESTION = ("I have had a dry cough for three days, no fever or breathing proble
             "no medicines. Should I be worried?")
 
 
-def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_model, live_stack_factory,
+def test_patient_sees_the_reply_stream_in_two_tabs_and_history_after_reload(real_model, live_stack_factory,
                                                                          browser_context):
     stack = live_stack_factory(real_model.base_url, MODEL_MAX_TOKENS="80")
     patient = make_patient()
@@ -36,15 +38,22 @@ def test_patient_sees_tokens_stream_in_two_tabs_and_history_after_reload(real_mo
     assert reply.text
     for tab in (tab1, tab2):
         shown = tab.locator("li.message.agent .text").last.inner_text()
-        assert shown.strip() == reply.text.strip()
+        assert as_shown(shown) == as_shown(reply.text)
         partials = [e["partial"] for e in tab.evaluate("window.__stream") if e["partial"] and not e["done"]]
-        # Tokens arrived in several steps, each before the reply was complete.
-        assert len(set(partials)) >= 2, partials
-        assert min(len(p) for p in partials) < len(reply.text)
+        # Text is released one checked sentence at a time (docs/evidence.md), the last one with the stored
+        # reply: a reply of several sentences arrives in steps, each before the reply was complete.
+        if len(re.findall(r"[.!?](?:\s|$)", reply.text.strip())) >= 3:
+            assert partials, (reply.text, tab.evaluate("window.__stream"))
+            assert min(len(p) for p in partials) < len(reply.text)
     # The patient's message shows once in each tab (echoed to tab2 by the server).
     assert tab2.locator("li.message.patient").count() == 1
 
     tab1.reload()
     texts = tab1.locator("li.message .text").all_inner_texts()
     assert texts[0] == QUESTION
-    assert texts[1].strip() == reply.text.strip()
+    assert as_shown(texts[1]) == as_shown(reply.text)
+
+
+def as_shown(text: str) -> str:
+    """Citations are stored as [ev-...] and shown as numbered links [1]: compare the words around them."""
+    return re.sub(r"\s*\[(?:ev-[0-9a-f]{10}|\d+)\]", "", text).strip()

@@ -14,7 +14,8 @@ from webapp.chat.models import Author, Message, Turn
 
 pytestmark = pytest.mark.e2e
 
-ANSWER = " ".join(f"word{i}" for i in range(40))
+# Sentences, because replies are released to the patient one checked sentence at a time (docs/evidence.md).
+ANSWER = " ".join(f"Word{i} here." for i in range(40))
 
 
 def chat_until_first_delta_then(stack, patient, crash):
