@@ -271,8 +271,6 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
         messages = [*messages[:at], {"role": "system", "content": note}, *messages[at:]]
     context.evidence.extend(sources)
     grounder = evidence_agent.grounder(context.evidence, summary if picture is not None else "")
-    if grounder is not None:
-        grounder.passages = context.evidence  # what search_evidence finds during the turn counts too
     run.gate = safety_agent.gate(phase, grounder, [p.id for p in sources], language)
     if speaker.instructions and picture is not None and picture.phase == "advice" and picture.complaint:
         messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + speaker.instructions}

@@ -128,7 +128,6 @@ def main() -> None:
                 for start in range(0, size, 2000):
                     index.upsert(bench_passages[start:start + 2000], bench_vectors[start:start + 2000])
                 write_rate = size / (time.perf_counter() - started)
-                index.timeout = 60
                 for text in texts[:10]:  # warm caches, matrices and JIT
                     search_evidence(text, k=5, index=index)
                 row = {"index_passages_per_s": round(write_rate, 1)}

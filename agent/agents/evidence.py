@@ -51,14 +51,13 @@ def passages_note(passages: list[Passage], unavailable: bool) -> str:
     if not passages:
         return "No guidance passage matched this question: do not cite any source, and say what you are unsure of."
     lines = ["Guidance passages (cite the one you rely on as [1], [2]...; do not cite anything else):"]
-    for n, p in enumerate(passages, start=1):
-        year = f" {p.year}" if p.year else ""
-        lines.append(f"[{n}] {p.title} ({p.organisation}{year}) - {p.section_path}: {p.text[:PASSAGE_CHARS]}")
+    lines += [f"[{n}] {p.describe(PASSAGE_CHARS)}" for n, p in enumerate(passages, start=1)]
     return "\n".join(lines)
 
 
 def grounder(passages: list[Passage], record: str) -> Grounder | None:
-    """The grounding check for a reply, or None when GROUNDING=off (for measuring replies without it)."""
+    """The grounding check for a reply, or None when GROUNDING=off (for measuring replies without it). It reads
+    `passages` as they grow: what search_evidence finds during the turn counts too."""
     if settings.GROUNDING == "off":
         return None
 
@@ -68,4 +67,4 @@ def grounder(passages: list[Passage], record: str) -> Grounder | None:
         except EvidenceUnavailable:
             return []
 
-    return Grounder(passages=list(passages), record=record, search=per_claim)
+    return Grounder(passages=passages, record=record, search=per_claim)

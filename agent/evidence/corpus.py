@@ -61,6 +61,11 @@ class Passage:
         """What retrieval sees: the text with its document and headings (they carry the topic)."""
         return f"{self.title}. {self.section_path}. {self.text}"
 
+    def describe(self, chars: int) -> str:
+        """One line for the model: where it comes from, then the start of its text."""
+        year = f" {self.year}" if self.year else ""
+        return f"{self.title} ({self.organisation}{year}) - {self.section_path}: {self.text[:chars]}"
+
     def to_dict(self) -> dict:
         return {**asdict(self), "content_hash": self.content_hash}
 
@@ -134,19 +139,12 @@ def open_medicine_renal_dosing() -> Iterator[Passage]:
             lines.append(line)
         if drug.get("monitoring_parameters"):
             lines.append("Monitor: " + "; ".join(drug["monitoring_parameters"]) + ".")
-        description = drug.get("source_description", "")
         section_key = f"renal_dosing/{key}"
-        year = re.search(r"\b(19|20)\d\d\b", description)
-        doi = drug.get("source_doi", "")
         yield Passage(
             id=passage_id(section_key, "", 0), text="\n".join(lines),
             title=f"Renal dose adjustment: {drug['drug_name'].replace('_', ' ')}", section_key=section_key,
-            section_path="Renal dose adjustment",
-            organisation=", ".join(organisations(description)) or description[:80],
-            year=int(year.group()) if year else None,
-            evidence_type=_LEVELS.get(drug.get("evidence_level", ""), "other"),
-            doi=doi, url=f"https://doi.org/{doi}" if doi else "", source=source, licence="MIT (open-medicine)",
-            population=["adult"], recognised=bool(organisations(description)))
+            section_path="Renal dose adjustment", source=source, licence="MIT (open-medicine)",
+            population=["adult"], **_cited_source(drug))
 
 
 def open_medicine_differentials() -> Iterator[Passage]:
@@ -157,8 +155,7 @@ def open_medicine_differentials() -> Iterator[Passage]:
             continue
         data = json.loads(file.read_text())
         section_key = f"differential/{file.name[:-5]}"
-        description = data.get("source_description", "")
-        year = re.search(r"\b(19|20)\d\d\b", description)
+        cited = _cited_source(data)
         for ordinal, diagnosis in enumerate(data.get("diagnoses", [])):
             parts = [f"{diagnosis['name']} ({diagnosis.get('likelihood', '').replace('_', ' ')})."]
             for label, name in (("Key features", "key_features"), ("Red flags", "red_flags"),
@@ -168,13 +165,19 @@ def open_medicine_differentials() -> Iterator[Passage]:
                     parts.append(f"{label}: " + "; ".join(items) + ".")
             yield Passage(
                 id=passage_id(section_key, diagnosis["name"], ordinal), text=" ".join(parts), title=data["title"],
-                section_key=section_key, section_path=diagnosis["name"],
-                organisation=", ".join(organisations(description)) or description[:80],
-                year=int(year.group()) if year else None,
-                evidence_type=_LEVELS.get(data.get("evidence_level", ""), "other"), doi=data.get("source_doi", ""),
-                url=f"https://doi.org/{data['source_doi']}" if data.get("source_doi") else "", source=source,
-                licence="MIT (open-medicine)", population=populations(" ".join(parts)),
-                recognised=bool(organisations(description)))
+                section_key=section_key, section_path=diagnosis["name"], source=source, licence="MIT (open-medicine)",
+                population=populations(" ".join(parts)), **cited)
+
+
+def _cited_source(record: dict) -> dict:
+    """Organisation, year, evidence type, DOI and recognition of a table or differential, from its citation."""
+    description = record.get("source_description", "")
+    year = re.search(r"\b(19|20)\d\d\b", description)
+    doi = record.get("source_doi", "")
+    bodies = organisations(description)
+    return {"organisation": ", ".join(bodies) or description[:80], "year": int(year.group()) if year else None,
+            "evidence_type": _LEVELS.get(record.get("evidence_level", ""), "other"), "doi": doi,
+            "url": f"https://doi.org/{doi}" if doi else "", "recognised": bool(bodies)}
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -37,7 +37,6 @@ class ElasticsearchIndex:
         from elasticsearch import Elasticsearch
 
         self.index = index
-        self.timeout = timeout
         # No retries on a search: a slow node is answered by the fallback, not by waiting longer.
         self.client = Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -44,7 +45,6 @@ class SearchResult:
     backend: str  # which index answered
     degraded: str = ""  # why the primary index did not answer, if it did not
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def local_index() -> EvidenceIndex:
@@ -56,11 +56,16 @@ def local_index() -> EvidenceIndex:
 def primary_index() -> EvidenceIndex:
     """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded index."""
     if settings.ELASTICSEARCH_URL:
-        from agent.evidence.index_elasticsearch import ElasticsearchIndex
-
-        return ElasticsearchIndex(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX,
-                                  settings.ELASTICSEARCH_TIMEOUT)
+        return _elasticsearch(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX, settings.ELASTICSEARCH_TIMEOUT)
     return local_index()
+
+
+@lru_cache(maxsize=4)
+def _elasticsearch(url: str, index: str, timeout: float) -> EvidenceIndex:
+    """One client (and its connection pool) per configuration, not one per search."""
+    from agent.evidence.index_elasticsearch import ElasticsearchIndex
+
+    return ElasticsearchIndex(url, index, timeout)
 
 
 def search_evidence(query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
@@ -73,16 +78,21 @@ def search_evidence(query: str, k: int = 5, filters: Filters | None = None, mode
     if index is not None:
         hits = _search(index, query, k, filters, mode, authority)
         return SearchResult(hits, index.name, seconds=time.monotonic() - started)
+    (hits, backend, degraded) = _with_fallback(lambda index: _search(index, query, k, filters, mode, authority))
+    return SearchResult(hits, backend, degraded=degraded, seconds=time.monotonic() - started)
+
+
+def _with_fallback(ask):
+    """`ask` of the configured index; if that is Elasticsearch and it fails, of the local index (logged).
+    Returns (answer, which index answered, why the primary did not)."""
     primary = primary_index()
     try:
-        hits = _search(primary, query, k, filters, mode, authority)
-        return SearchResult(hits, primary.name, seconds=time.monotonic() - started)
+        return ask(primary), primary.name, ""
     except EvidenceUnavailable as exc:
         if primary.name == "local":
             raise
         log.warning("evidence search fell back to the local index: %s", exc)
-        hits = _search(local_index(), query, k, filters, mode, authority)
-        return SearchResult(hits, "local", degraded=str(exc), seconds=time.monotonic() - started)
+        return ask(local_index()), "local", str(exc)
 
 
 def _search(index: EvidenceIndex, query: str, k: int, filters: Filters, mode: str, authority: bool) -> list[Hit]:
@@ -120,11 +130,6 @@ def get_passage(citation_id: str) -> Passage | None:
     if not re.fullmatch(r"ev-[0-9a-f]{10}", citation_id):
         return None
     try:
-        return primary_index().get([citation_id]).get(citation_id)
+        return _with_fallback(lambda index: index.get([citation_id]).get(citation_id))[0]
     except EvidenceUnavailable:
-        if not settings.ELASTICSEARCH_URL:
-            return None
-        try:
-            return local_index().get([citation_id]).get(citation_id)
-        except EvidenceUnavailable:
-            return None
+        return None

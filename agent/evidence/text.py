@@ -19,8 +19,6 @@ only or other our ours ourselves out over own same she should so some such than 
 themselves then there these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours yourself yourselves may might must shall also per e g eg ie s t
 """))
-# Negations carry meaning for claims (grounding.py) even though retrieval ignores them.
-NEGATIONS = frozenset({"no", "not", "never", "without", "avoid", "avoided", "contraindicated", "nor"})
 
 _stemmer = snowballstemmer.stemmer("english")
 

@@ -19,8 +19,7 @@ def handle(context: ToolContext, arguments: dict) -> str:
     context.evidence.extend(h.passage for h in result.hits if h.passage.id not in {p.id for p in context.evidence})
     if not result.hits:
         return "No passage matched. Do not cite a source for this."
-    lines = [f"[{h.passage.id}] {h.passage.title} ({h.passage.organisation} {h.passage.year or ''}) - "
-             f"{h.passage.section_path}: {h.passage.text[:PASSAGE_CHARS]}" for h in result.hits]
+    lines = [f"[{h.passage.id}] {h.passage.describe(PASSAGE_CHARS)}" for h in result.hits]
     return "Cite a passage by its id in brackets, e.g. [" + result.hits[0].passage.id + "].\n" + "\n".join(lines)
 
 
