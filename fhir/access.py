@@ -65,6 +65,18 @@ def agent_requester(patient_id: str) -> Requester:
                      write_types=AGENT_WRITE_TYPES)
 
 
+# What perception writes: the uploaded file and what was read from it, never clinical judgements.
+PERCEPTION_WRITE_TYPES = frozenset({"Binary", "DocumentReference", "Observation", "DiagnosticReport",
+                                    "ImagingStudy", "Provenance"})
+
+
+def perception_requester(patient_id: str) -> Requester:
+    """Perception storing and reading one patient's upload: that compartment only."""
+    return Requester(kind="agent", reference="Device/continuum-perception", display="Continuum perception",
+                     patient_ids=frozenset({patient_id}), read_types=ALL_TYPES - {"AuditEvent"},
+                     write_types=PERCEPTION_WRITE_TYPES)
+
+
 def requester_for_user(user, scopes: Scopes | None = None, client_id: str | None = None) -> Requester:
     """A logged-in user (session), optionally narrowed by the scopes of the OAuth token they granted."""
     from webapp.accounts.models import CareTeamMembership, Role

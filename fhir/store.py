@@ -21,6 +21,7 @@ from fhir.access import Requester
 from fhir.audit import AuditRecord, write_audit_event
 from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, search_params
 from fhir.errors import FhirError, forbidden, not_found
+from fhir.hooks import run_after_create, run_before_write
 from fhir.models import ResourceVersion, SearchIndex, StoredResource
 from fhir.persistence import instant, new_id, now, write_deletion, write_version
 from fhir.references import local_references
@@ -346,6 +347,7 @@ class Repository:
         def action() -> WriteResult:
             resource = validate_resource(data, resource_type)
             self._require_write(resource["resourceType"])
+            resource = run_before_write(resource, self.requester)
             if if_none_exist is not None:
                 existing = self._conditional_match(resource["resourceType"], if_none_exist)
                 if existing is not None:
@@ -358,6 +360,7 @@ class Repository:
                     self.check_references([stored.content])
                 self._touch(record, stored)
                 write_audit_event(self.requester, record, self.channel)
+                run_after_create(stored.content, self.requester)
             return WriteResult(stored.content, created=True)
 
         return self._write_audited(record, action)
@@ -374,6 +377,7 @@ class Repository:
             for data, assigned_id in resources:
                 resource = validate_resource(data)
                 self._require_write(resource["resourceType"])
+                resource = run_before_write(resource, self.requester)
                 prepared.append(resource | {"id": check_id(assigned_id)})
             with transaction.atomic():
                 stored = [self._write_new(resource) for resource in prepared]
@@ -381,6 +385,8 @@ class Repository:
                 for row in stored:
                     self._touch(record, row)
                 write_audit_event(self.requester, record, self.channel)
+                for row in stored:
+                    run_after_create(row.content, self.requester)
             return [WriteResult(row.content, created=True) for row in stored]
 
         return self._write_audited(record, action)
@@ -403,6 +409,7 @@ class Repository:
                 raise FhirError("invalid", f"the resource's id ({resource.get('id')!r}) must equal the URL's "
                                            f"({fhir_id!r})")
             self._require_write(resource_type)
+            resource = run_before_write(resource, self.requester)
             with transaction.atomic():
                 previous = (StoredResource.objects.select_for_update()
                             .filter(resource_type=resource_type, fhir_id=fhir_id).first())

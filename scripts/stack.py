@@ -201,9 +201,10 @@ def manage(*args: str, env: dict[str, str]) -> None:
 
 
 def start_worker(env: dict[str, str], log_path: Path, name: str = "turns", concurrency: int = 2,
-                 beat: bool = True, pool: str = "prefork") -> Service:
-    """A real Celery worker process (prefork unless told). With beat, it also runs the turn reconciler."""
-    argv = [PYTHON, "-m", "celery", "-A", "webapp", "worker", "-Q", "turns", "-c", str(concurrency), "-P", pool,
+                 beat: bool = True, pool: str = "prefork", queue: str = "turns") -> Service:
+    """A real Celery worker process (prefork unless told) on one queue: `turns` (agent turns) or `perception`
+    (reading uploads). With beat, it also runs the reconcilers."""
+    argv = [PYTHON, "-m", "celery", "-A", "webapp", "worker", "-Q", queue, "-c", str(concurrency), "-P", pool,
             "--loglevel", "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
     if beat:
         schedule = Path(env.get("CONTINUUM_VAR_DIR", ROOT / "var")) / f"celerybeat-{name}"
@@ -274,6 +275,11 @@ def run(host: str, port: int, elasticsearch: bool = False) -> None:
             manage("seed_demo_users", env=env)
         restartable["worker"] = lambda: start_worker(env, logs / "worker.log")
         services.append(restartable["worker"]())
+        # Perception has its own worker: one process, so OCR and imaging models load once and a long document
+        # never holds up a chat turn.
+        restartable["worker-perception"] = lambda: start_worker(env, logs / "perception.log", name="perception",
+                                                                concurrency=1, beat=False, queue="perception")
+        services.append(restartable["worker-perception"]())
         restartable["web"] = lambda: start_web(env, port, logs / "web.log", host=host)
         services.append(restartable["web"]())
     except Exception:
@@ -288,7 +294,7 @@ def run(host: str, port: int, elasticsearch: bool = False) -> None:
         time.sleep(1)
         for i, service in enumerate(services):
             if not service.alive:
-                key = next(k for k in restartable if service.name.startswith(k))
+                key = max((k for k in restartable if service.name.startswith(k)), key=len)
                 print(f"{service.name} exited ({service.proc.returncode}); restarting", file=sys.stderr)
                 try:
                     services[i] = restartable[key]()

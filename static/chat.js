@@ -75,6 +75,31 @@
     return li;
   }
 
+  // A message that carries an upload shows how far its reading is, and links to what was read.
+  const UPLOAD_STATUS = { queued: "Waiting to be read", reading: "Reading…", done: "Read", failed: "Could not be read" };
+
+  function setUpload(li, u) {
+    let tag = li.querySelector(".upload-status");
+    if (!tag) {
+      tag = document.createElement("a");
+      tag.className = "upload-status";
+      tag.href = "/uploads/" + u.upload + "/";
+      tag.target = "_blank";
+      tag.rel = "noopener";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(tag);
+    }
+    li.dataset.upload = u.upload;
+    li.dataset.uploadStatus = u.status;
+    tag.textContent = (u.status === "reading" && u.progress) ? u.progress + "…" : (UPLOAD_STATUS[u.status] || u.status);
+  }
+
+  function onUpload(u) {
+    const li = list.querySelector('li[data-upload="' + CSS.escape(u.upload) + '"]') ||
+      (u.message ? list.querySelector('li[data-id="' + u.message + '"]') : null);
+    if (li) setUpload(li, u);
+  }
+
   function streamingItem(turn, create) {
     let li = list.querySelector('li.streaming[data-turn="' + turn + '"]');
     if (!li && create) li = addItem("agent streaming", "", { turn: String(turn) });
@@ -87,11 +112,12 @@
     if (m.turn) { const s = streamingItem(m.turn, false); if (s) s.remove(); setStatus(""); }
     if (m.client_id) {
       const mine = list.querySelector('li.pending[data-client-id="' + CSS.escape(m.client_id) + '"]');
-      if (mine) { mine.classList.remove("pending"); mine.dataset.id = m.id; return; }
+      if (mine) { mine.classList.remove("pending"); mine.dataset.id = m.id; if (m.upload) setUpload(mine, m.upload); return; }
     }
     const attrs = { id: String(m.id) };
     if (m.client_id) attrs.clientId = m.client_id;
-    addItem(m.author, m.text, attrs);
+    const li = addItem(m.author, m.text, attrs);
+    if (m.upload) setUpload(li, m.upload);
   }
 
   function onDelta(e) {
@@ -124,6 +150,7 @@
         break;
       }
       case "turn.delta": onDelta(e); break;
+      case "upload": onUpload(e); break;
       case "turn": onTurn(e); break;
       case "turn.restart": { const s = streamingItem(e.turn, false); if (s) s.remove(); break; }
       case "turn.delayed": setStatus(e.text, "warn"); break;
@@ -194,6 +221,42 @@
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "send", text: text, client_id: clientId }));
     });
   }
+  // Files go over HTTP (multipart), not the socket; their chat message and reading progress come back as events.
+  const attach = document.getElementById("attach");
+  if (attach) {
+    const hint = document.getElementById("attach-hint");
+    const maxBytes = parseInt(root.dataset.maxUploadBytes, 10);
+    const csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+    attach.addEventListener("change", function () {
+      const file = attach.files[0];
+      if (!file) return;
+      attach.value = "";
+      if (file.size > maxBytes) {
+        setStatus("The file is too large; the largest file I can take is " + (maxBytes / 1048576).toFixed(1) + " MB.", "error");
+        return;
+      }
+      const body = new FormData();
+      body.append("file", file);
+      body.append("hint", hint ? hint.value : "auto");
+      body.append("client_id", crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", "/uploads/");
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.upload.onprogress = function (ev) {
+        if (ev.lengthComputable) setStatus("Sending " + file.name + ": " + Math.round(100 * ev.loaded / ev.total) + "%");
+      };
+      xhr.onload = function () {
+        let reply = {};
+        try { reply = JSON.parse(xhr.responseText); } catch (err) { reply = {}; }
+        if (xhr.status >= 200 && xhr.status < 300) { setStatus(""); if (reply.upload) onUpload(reply.upload); }
+        else setStatus(reply.error || "The file could not be sent (" + xhr.status + ").", "error");
+      };
+      xhr.onerror = function () { setStatus("The file could not be sent: check your connection and try again.", "error"); };
+      setStatus("Sending " + file.name + "…");
+      xhr.send(body);
+    });
+  }
+
   setInterval(function () { if (socket && socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}'); }, 20000);
   connect();
 })();

@@ -110,9 +110,12 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.chat",
     "webapp.evidence",
+    "webapp.uploads",
     "oauth2_provider",
     "fhir.apps.FhirConfig",
     "agent",
+    "perception",
+    "perception.imaging",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +266,20 @@ GROUNDING = envstr("GROUNDING", "on")
 if GROUNDING not in ("on", "off"):
     raise ImproperlyConfigured(f"GROUNDING must be on or off, not {GROUNDING!r}")
 
+# Perception (uploads, OCR, imaging models, DICOM): work runs on the `perception` queue.
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)  # larger images are refused as decompression bombs
+UPLOAD_MAX_PAGES = envint("UPLOAD_MAX_PAGES", 20)
+# Remove patient identifiers from DICOM files before they are stored (PS3.15 basic profile, perception/dicom).
+DICOM_DEIDENTIFY = envbool("DICOM_DEIDENTIFY", False)
+# Uploads waiting or being read for longer than this are re-enqueued by the reconciler (a lost or killed job).
+PERCEPTION_STALE_SECONDS = envint("PERCEPTION_STALE_SECONDS", 300)
+OCR_ENGINE = envstr("OCR_ENGINE", "rapidocr")
+if OCR_ENGINE not in ("rapidocr", "easyocr"):
+    raise ImproperlyConfigured(f"OCR_ENGINE must be rapidocr or easyocr, not {OCR_ENGINE!r}")
+# Weights of installed imaging classifiers (their registry rows live in the database).
+IMAGING_MODELS_DIR = Path(envstr("IMAGING_MODELS_DIR", str(VAR_DIR / "imaging-models")))
+
 # Chat limits. A message over the limit is stored in full and answered with a
 # request to shorten it; a flood is stored and coalesced into one turn.
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 4000)
@@ -280,8 +297,14 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-turns": {
         "task": "agent.tasks.reconcile_turns",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
-    }
+    },
+    "reconcile-uploads": {
+        "task": "perception.tasks.reconcile_uploads",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
 }
+# Perception has workers of its own: a long OCR job never holds up a chat turn.
+CELERY_TASK_ROUTES = {"perception.tasks.*": {"queue": "perception"}}
 
 # Sessions: a sliding timeout, renewed by every request.
 SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_SECONDS", 1800)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("fhir/", include("fhir.urls")),
     path("evidence/", include("webapp.evidence.urls")),
+    path("uploads/", include("webapp.uploads.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("webapp.chat.urls")),
 ]

@@ -68,6 +68,13 @@ class LiveStack:
         self.services[f"worker-{name}"] = service
         return service
 
+    def start_perception_worker(self, name: str = "p1", concurrency: int = 1) -> Service:
+        """A worker on the `perception` queue only (uploads), as the run command starts one."""
+        service = start_worker(self.env, self.workdir / f"perception-{name}.log", name=name,
+                               concurrency=concurrency, beat=False, queue="perception")
+        self.services[f"perception-{name}"] = service
+        return service
+
     def restart_redis(self) -> None:
         """Kill Redis and start an empty one on the same port: its queue is lost."""
         self.services["redis"].kill()

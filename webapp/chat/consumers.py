@@ -114,7 +114,7 @@ def _session_is_live(scope: dict, user_id: int) -> bool:
 
 
 def _backlog(conversation_id: int, after: int) -> tuple[list[Message], Turn | None]:
-    rows = Message.objects.filter(conversation_id=conversation_id, id__gt=after).order_by("id")
+    rows = Message.objects.filter(conversation_id=conversation_id, id__gt=after).select_related("upload").order_by("id")
     messages = list(rows[:BACKLOG_LIMIT])
     turn = (
         Turn.objects.filter(conversation_id=conversation_id, status__in=[TurnStatus.RUNNING, TurnStatus.PENDING])

@@ -58,7 +58,7 @@ class Message(models.Model):
 
     def as_event(self) -> dict:
         """The message as patients' and clinicians' tabs receive it (no reasoning)."""
-        return {
+        event = {
             "type": "message",
             "id": self.id,
             "author": self.author,
@@ -67,6 +67,10 @@ class Message(models.Model):
             "turn": self.turn_id,
             "created_at": self.created_at.isoformat(),
         }
+        upload = self._state.fields_cache.get("upload")  # loaded by select_related("upload"): no query here
+        if upload is not None:
+            event["upload"] = upload.as_event()
+        return event
 
 
 class TurnStatus(models.TextChoices):

@@ -86,7 +86,7 @@ def patients(request: HttpRequest) -> HttpResponse:
 def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool,
                          extra: dict | None = None) -> HttpResponse:
     """The newest HISTORY_LIMIT messages, or with ?before=ID the ones before that message."""
-    rows = convo.messages.order_by("-id")
+    rows = convo.messages.select_related("upload").order_by("-id")
     before = request.GET.get("before", "")
     if before.isdigit():
         rows = rows.filter(id__lt=int(before))
@@ -105,6 +105,7 @@ def _render_conversation(request: HttpRequest, convo: Conversation, can_write: b
         "last_id": newest,
         "can_write": can_write,
         "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+        "max_upload_bytes": settings.UPLOAD_MAX_BYTES,
         "emergency_number": language_and_emergency_number(convo.patient_id)[1],
         **(extra or {}),
     })

@@ -1,0 +1,1 @@
+"""DICOM files: metadata to ImagingStudy, windowed previews, optional de-identification."""

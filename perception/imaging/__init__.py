@@ -1,0 +1,1 @@
+"""Image classifiers (timm) behind a registry: only an installed, validated model ever predicts."""
