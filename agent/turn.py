@@ -138,9 +138,16 @@ class TurnRun:
         return out
 
     def finish_text(self) -> str:
-        """End of the streamed reply: what the patient may see (the gate may have withheld sentences)."""
-        self.gate.feed(self.splitter.finish())
-        self.gate.finish()
+        """End of the streamed reply: what the patient may see (the gate may have withheld sentences). The last
+        sentence (and any caveat) streams like the others, so even a one-sentence reply arrives as a delta."""
+        tail = self.gate.feed(self.splitter.finish()) + self.gate.finish()
+        if not self.shown.strip():
+            tail = tail.lstrip()
+        self.shown += tail
+        self.unsent += tail
+        if self.unsent.strip():
+            record_turn_progress(self.turn, self.shown, self.unsent)
+            self.unsent, self.last_flush = "", time.monotonic()
         for withheld in self.gate.withheld:
             self.step("policy", agent="safety", rule="no_advice_before_history", ok=False, **withheld)
         for verdict in self.gate.verdicts:
@@ -281,8 +288,6 @@ def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
                 run.native_tools(messages, context, budget, phase, f"{speaker.name}+safety")
             else:
                 run.stream(messages, agent=speaker.name)
-            # Text still unsent is not flushed: the stored reply replaces the
-            # streamed text in every tab a moment later.
             text = run.finish_text()
     except ModelUnavailable as exc:
         log.warning("turn %s deferred: %s", turn.id, exc)

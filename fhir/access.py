@@ -67,7 +67,7 @@ def agent_requester(patient_id: str) -> Requester:
 
 # What perception writes: the uploaded file and what was read from it, never clinical judgements.
 PERCEPTION_WRITE_TYPES = frozenset({"Binary", "DocumentReference", "Observation", "DiagnosticReport",
-                                    "ImagingStudy", "Provenance"})
+                                    "ImagingStudy", "Provenance", "Task"})
 
 
 def perception_requester(patient_id: str) -> Requester:

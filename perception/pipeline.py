@@ -138,23 +138,40 @@ def _document_summary(observations: list[dict], pages: int, unparsed: int) -> st
     return "\n".join(lines)
 
 
+def review_task(patient_id: str, document_id: str, description: str, focus: str | None = None) -> tuple[dict, str]:
+    """A Task asking the care team to look at a photo (and the model's output, if any): an image is always
+    routed to a clinician, whatever a model said or could not say."""
+    from fhir.persistence import new_id
+
+    task = {"resourceType": "Task", "status": "requested", "intent": "order", "priority": "routine",
+            "code": {"text": "Review a patient's image"}, "description": description,
+            "for": {"reference": f"Patient/{patient_id}"}, "requester": {"display": "Continuum perception"},
+            "focus": {"reference": focus or f"DocumentReference/{document_id}"},
+            "input": [{"type": {"text": "image"}, "valueReference": {"reference": f"DocumentReference/{document_id}"}}]}
+    return task, new_id()
+
+
 def read_photo(upload: Upload, image: Image.Image, patient_id: str, task: str) -> Reading:
     from fhir.persistence import new_id
     from perception.imaging.predict import NoValidatedModel, as_observation, classify
 
     outcome = classify(image, task)
+    document = upload.document_reference_id
     if isinstance(outcome, NoValidatedModel):
-        return Reading(f"I saved your photo for your care team. {outcome.message}",
-                       result={"task": task, "prediction": None})
-    observation = as_observation(outcome, f"Patient/{patient_id}",
-                                 f"DocumentReference/{upload.document_reference_id}")
+        review = review_task(patient_id, document, f"Photo sent by the patient ({task}); no validated model.")
+        return Reading(f"I saved your photo for your care team. {outcome.message}", [review],
+                       result={"task": task, "prediction": None, "review": review[1]})
+    observation = as_observation(outcome, f"Patient/{patient_id}", f"DocumentReference/{document}")
     observation_id = new_id()
     label, probability = outcome.top
+    review = review_task(patient_id, document, f"Automated {task} classification to review: '{label}' "
+                         f"{probability:.0%} (not a diagnosis).", focus=f"Observation/{observation_id}")
     summary = (f"I saved your photo, and a validated model ({outcome.architecture}, version {outcome.version}) "
                f"rated '{label}' the most likely of its classes ({probability:.0%}). This is not a diagnosis: "
                "a clinician will review the photo and the model's output.")
-    return Reading(summary, [(observation, observation_id)],
-                   result={"task": task, "prediction": observation_id, "observations": [observation_id]})
+    return Reading(summary, [(observation, observation_id), review],
+                   result={"task": task, "prediction": observation_id, "observations": [observation_id],
+                           "review": review[1]})
 
 
 def read_dicom(upload: Upload, data: bytes, patient_id: str, progress: Progress) -> Reading:

@@ -162,8 +162,11 @@ def test_a_photo_without_a_validated_model_gets_no_prediction(cast, django_captu
     upload = receive(alice, photo.getvalue(), "arm.jpg", Hint.AUTO, django_capture_on_commit_callbacks)
     assert read_upload(upload.id) == "done"
     upload.refresh_from_db()
-    assert upload.result == {"task": "skin-lesion", "prediction": None}
+    assert upload.result["task"] == "skin-lesion" and upload.result["prediction"] is None
     assert resources("Observation", alice) == []
+    [review] = resources("Task", alice)  # a person always looks at the image
+    assert review["status"] == "requested" and review["focus"]["reference"] == (
+        f"DocumentReference/{upload.document_reference_id}")
     summary = Message.objects.filter(conversation=alice.conversation, author=Author.SYSTEM).last()
     assert "No validated model" in summary.text
 
@@ -197,3 +200,28 @@ def test_a_file_that_cannot_be_read_fails_clearly_and_the_chat_goes_on(cast, dja
     with django_capture_on_commit_callbacks(execute=False):
         sent = do_send_patient_message(alice, alice.conversation, "Did you get my scan?")
     assert sent.created
+
+
+def test_a_photo_with_a_validated_model_gets_probabilities_for_a_clinician(
+        cast, settings, tmp_path, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    from tests.support.imaging import held_out_metrics, install, write_model
+
+    settings.IMAGING_MODELS_DIR = tmp_path / "models"
+    get_user_model().objects.create_user(username="ada", password="x", role="admin")
+    (tmp_path / "trained").mkdir()
+    install(write_model(tmp_path / "trained", generated=False), held_out_metrics(tmp_path))
+    alice = cast["alice"]
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 240), (205, 160, 140)).save(photo, "JPEG")
+    upload = receive(alice, photo.getvalue(), "mole.jpg", Hint.SKIN, django_capture_on_commit_callbacks)
+    assert read_upload(upload.id) == "done"
+    [observation] = resources("Observation", alice)
+    assert observation["status"] == "preliminary" and confirmation_of(observation) == "unconfirmed"
+    probabilities = [c["valueQuantity"]["value"] for c in observation["component"]]
+    assert abs(sum(probabilities) - 1) < 1e-3
+    [review] = resources("Task", alice)
+    assert review["focus"]["reference"] == f"Observation/{observation['id']}"
+    summary = Message.objects.filter(conversation=alice.conversation, author=Author.SYSTEM).last()
+    assert "not a diagnosis" in summary.text and "version 1" in summary.text

@@ -16,6 +16,7 @@ from tests.support.chat_client import ChatSocket, conversation_path, login, run_
 
 pytestmark = pytest.mark.e2e
 
+GREETING = "Hello! I am new here. What can you help me with between my clinic visits?"
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "MODEL_BASE_URL", "MODEL_NAME", "SQLITE_PATH")
 
 
@@ -35,7 +36,9 @@ def test_run_command_serves_a_real_conversation_with_the_default_model():
 
         async def chat():
             socket = await ChatSocket.open(base, conversation_path(http), dict(http.cookies))
-            await socket.say("Hello, I have a mild headache today. What can I do?")
+            # No symptom: the model's own words stream (a complaint would start history taking, whose questions
+            # may replace a model reply that does not ask one).
+            await socket.say(GREETING)
             reply = await socket.reply_to(240)
             await socket.close()
             return reply, socket.events
@@ -45,7 +48,7 @@ def test_run_command_serves_a_real_conversation_with_the_default_model():
         assert any(e["type"] == "turn.delta" for e in events)
         db = sqlite3.connect(var / "continuum.sqlite3")
         rows = db.execute("SELECT author, text FROM chat_message ORDER BY id").fetchall()
-        assert rows[0] == ("patient", "Hello, I have a mild headache today. What can I do?")
+        assert rows[0] == ("patient", GREETING)
         assert rows[1] == ("agent", reply["text"])
         model_log = (var / "logs" / "model.log").read_text(errors="replace").lower()
         assert "qwen2.5 coder 1.5b instruct" in model_log  # the GGUF's general.name: the default model
