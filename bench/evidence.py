@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="forget earlier results")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="continuum-bench-evidence-"))
+    work.chmod(0o755)  # the Elasticsearch node runs as an unprivileged user and must reach its folder
     os.environ.update(CONTINUUM_VAR_DIR=str(work), DJANGO_SETTINGS_MODULE="webapp.settings")
     import django
 
