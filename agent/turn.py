@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -159,8 +160,8 @@ class TurnRun:
         """The compact plan's second model call, made once the patient has the reply: one grammar-constrained
         decision by `agent` (memory+safety) on what to do about what they said (record, propose, escalate).
         Refusals and errors reach the model in its next turn (agent/context.py); the patient never waits."""
-        allowed = tools_of(agent) - {"recall_record"}  # the record was read up front
-        tools = [t for t in tools_for(PATIENT_AGENT, phase) if t.name in allowed]
+        allowed = tools_of(agent, context=context) - {"recall_record"}  # the record was read up front
+        tools = [t for t in tools_for(PATIENT_AGENT, phase, context) if t.name in allowed]
         ask = [*messages, {"role": "assistant", "content": reply},
                {"role": "system", "content": decision_prompt(tools)}]
         schema = decision_schema(tools, budget.calls)
@@ -196,8 +197,8 @@ class TurnRun:
                      stream: bool = True) -> None:
         """The full plan: `agent` calls its tools over rounds until it answers (or a budget ends it). The
         speaker streams its answer to the patient; a specialist acting after the reply (memory) does not."""
-        allowed = tools_of(agent)
-        specs = [tool.spec() for tool in tools_for(PATIENT_AGENT, phase) if tool.name in allowed]
+        allowed = tools_of(agent, context=context)
+        specs = [tool.spec() for tool in tools_for(PATIENT_AGENT, phase, context) if tool.name in allowed]
         rounds = budget.calls + settings.TOOL_REPAIR_ATTEMPTS
         for _ in range(rounds + 1):
             offer = specs if specs and budget.used < budget.calls and budget.time_left() > 0 and rounds > 0 else None
@@ -238,20 +239,26 @@ class TurnRun:
             "seconds": round(time.monotonic() - self.started, 3)})
 
 
-def run_turn(turn_id: int, client: ModelClient | None = None) -> Message | None:
-    """Run (or re-run) a turn. Returns the stored reply, or None if there was nothing to do."""
+def run_turn(turn_id: int, client: ModelClient | None = None, *,
+             examine: Callable[[str, str], str] | None = None, brief: str = "") -> Message | None:
+    """Run (or re-run) a turn. Returns the stored reply, or None if there was nothing to do.
+
+    A simulated consultation (agent/simulation) passes `examine`, its measurement role answering examination and
+    test requests, and `brief`, what the doctor side is told beyond the system prompt; live care passes neither."""
     turn = do_claim_turn(turn_id)
     if turn is None:
         return None
     run = TurnRun(turn, client or default_client())
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
+    if brief:
+        messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + brief}
     patient = turn.conversation.patient
     language = (getattr(getattr(patient, "patient_profile", None), "language", "") or "en").split("-")[0].lower()
     mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
     budget = Budget(settings.TURN_TOOL_CALL_BUDGET, settings.TURN_TIME_BUDGET_SECONDS)
     context = ToolContext(patient_id=patient.fhir_id or "", message_id=turn.message_id,
                           conversation_id=turn.conversation_id,
-                          repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"))
+                          repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"), examine=examine)
     picture = previous = None
     summary = ""
     if mode != "off":

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from agent.agents import evidence, inquiry, memory, safety, summary
 from agent.agents.base import Agent
 from agent.inquiry.picture import Picture
+from agent.tools.base import ToolContext
 
 AGENTS: dict[str, Agent] = {a.name: a for a in (memory.AGENT, inquiry.AGENT, evidence.AGENT, safety.AGENT,
                                                  summary.AGENT)}
@@ -67,6 +68,11 @@ def plan_turn(picture: Picture | None, mode: str, summary_due: bool) -> Plan:
     return plan
 
 
-def tools_of(*names: str) -> frozenset[str]:
-    """The union of the named agents' tool subsets ("memory+safety" names two)."""
-    return frozenset().union(*(AGENTS[n].tools for name in names for n in name.split("+")))
+def tools_of(*names: str, context: ToolContext | None = None) -> frozenset[str]:
+    """The union of the named agents' tool subsets ("memory+safety" names two), plus the tools that only some
+    contexts serve (examinations, in a simulated consultation): whoever acts there may use them."""
+    from agent.tools.registry import TOOLS
+
+    own = frozenset().union(*(AGENTS[n].tools for name in names for n in name.split("+")))
+    served = {t.name for t in TOOLS.values() if t.needs and context is not None and context.can(t.needs)}
+    return own | served

@@ -23,6 +23,13 @@ class ToolContext:
     conversation_id: int | None = None
     notes: list[str] = field(default_factory=list)  # what handlers did, for the trajectory
     evidence: list = field(default_factory=list)  # passages search_evidence returned (the grounding check uses them)
+    # Examination findings and test results on request: only a simulated consultation has someone to examine
+    # the patient (agent/simulation/measurement.py); in live care this is None and the tool is not offered.
+    examine: Callable[[str, str], str] | None = None
+
+    def can(self, need: str) -> bool:
+        """Whether what a tool needs is here (tools that need nothing always are)."""
+        return not need or (need == "examinations" and self.examine is not None)
 
 
 class ToolError(Exception):
@@ -37,6 +44,7 @@ class Tool:
     handler: Callable[[ToolContext, dict], str]
     roles: frozenset[str] = frozenset({PATIENT_AGENT})
     phases: frozenset[str] = PHASES
+    needs: str = ""  # a capability of the context it needs ("examinations"), offered only where it is there
 
     def spec(self) -> dict:
         """The OpenAI 'tools' entry for native tool calling."""

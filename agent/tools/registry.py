@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from agent.tools import escalate, propose_to_clinician, recall_record, record_fact, search_evidence
-from agent.tools.base import Tool
+from agent.tools import (
+    escalate,
+    propose_to_clinician,
+    recall_record,
+    record_fact,
+    request_examination,
+    search_evidence,
+)
+from agent.tools.base import Tool, ToolContext
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     recall_record.TOOL, record_fact.TOOL, propose_to_clinician.TOOL, escalate.TOOL, search_evidence.TOOL,
+    request_examination.TOOL,
 )}
 
 
-def tools_for(role: str, phase: str) -> list[Tool]:
-    """The tools offered to the model for this role and phase (the policies check every call again)."""
-    return [tool for tool in TOOLS.values() if role in tool.roles and phase in tool.phases]
+def tools_for(role: str, phase: str, context: ToolContext | None = None) -> list[Tool]:
+    """The tools offered to the model for this role and phase, and that the context can serve (the policies
+    check every call again)."""
+    return [tool for tool in TOOLS.values() if role in tool.roles and phase in tool.phases
+            and (not tool.needs or (context is not None and context.can(tool.needs)))]

@@ -35,7 +35,7 @@ class ScriptedModel:
     delay: float = 0.01
     scripts: deque[Script] = field(default_factory=deque)
     # Answers to decision calls (non-streamed, with a response_format: the JSON tool path); default: no tools.
-    decisions: deque[str] = field(default_factory=deque)
+    decisions: deque[str | int] = field(default_factory=deque)
     requests: list[dict] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)  # seconds spent answering each request
     _server: ThreadingHTTPServer | None = None
@@ -47,9 +47,10 @@ class ScriptedModel:
     def queue(self, *scripts: Script) -> None:
         self.scripts.extend(scripts)
 
-    def decide(self, *answers: str | dict) -> None:
-        """Queue what the next decision calls answer (a dict is sent as JSON, a string as it is: broken on purpose)."""
-        self.decisions.extend(a if isinstance(a, str) else json.dumps(a) for a in answers)
+    def decide(self, *answers: str | dict | int) -> None:
+        """Queue what the next decision calls answer (a dict is sent as JSON, a string as it is: broken on purpose,
+        an int as an HTTP error with that status)."""
+        self.decisions.extend(a if isinstance(a, str | int) else json.dumps(a) for a in answers)
 
     @property
     def reply_requests(self) -> list[dict]:
@@ -80,7 +81,10 @@ class ScriptedModel:
                 started = time.monotonic()
                 if not body.get("stream") and body.get("response_format"):
                     answer = model.decisions.popleft() if model.decisions else '{"tool_calls": []}'
-                    self._json(200, _completion(answer, ""))
+                    if isinstance(answer, int):
+                        self._json(answer, {"error": {"message": f"scripted error {answer}"}})
+                    else:
+                        self._json(200, _completion(answer, ""))
                     model.durations.append(time.monotonic() - started)
                     return
                 script = model.scripts.popleft() if model.scripts else Script()

@@ -127,5 +127,6 @@ def do_queue_turn(conversation: Conversation, message: Message) -> Turn:
             turn.save(update_fields=["message"])
             return turn  # already queued; the worker reads the newest message when it runs
         turn = Turn.objects.create(conversation=conversation, message=message, enqueued_at=now, next_attempt_at=now)
-        transaction.on_commit(lambda: enqueue_turn(turn.id))
+        if not conversation.simulated:  # a simulated consultation runs its turns itself (agent/simulation)
+            transaction.on_commit(lambda: enqueue_turn(turn.id))
     return turn

@@ -128,7 +128,8 @@ def do_defer_turn(turn: Turn, error: str) -> None:
         send_event_on_commit(group, {"type": "turn.restart", "turn": locked.id})
         send_event_on_commit(group, {"type": "turn.delayed", "turn": locked.id, "text": DELAY_NOTICE,
                                      "first": first_notice})
-        transaction.on_commit(lambda: enqueue_turn(locked.id, countdown=delay))
+        if not turn.conversation.simulated:  # a simulation retries (or stops) itself
+            transaction.on_commit(lambda: enqueue_turn(locked.id, countdown=delay))
 
 
 def _fail(turn: Turn, error: str, superseded: bool = False) -> None:
@@ -153,7 +154,9 @@ def do_reconcile_turns() -> list[int]:
     now = timezone.now()
     requeued: list[int] = []
     with transaction.atomic():
-        dead = Turn.objects.select_for_update().filter(status=TurnStatus.RUNNING, heartbeat_at__lt=stale)
+        # A simulated consultation runs its own turns (agent/simulation): never queue them.
+        dead = Turn.objects.select_for_update().filter(status=TurnStatus.RUNNING, heartbeat_at__lt=stale).exclude(
+            conversation__simulated=True)
         for turn in dead:
             if Turn.objects.filter(conversation_id=turn.conversation_id, status=TurnStatus.PENDING).exists():
                 _fail(turn, "worker lost", superseded=True)  # a newer pending turn will answer everything
@@ -167,7 +170,7 @@ def do_reconcile_turns() -> list[int]:
         lost = Turn.objects.select_for_update().filter(
             Q(enqueued_at__lt=stale) | Q(enqueued_at__isnull=True),
             status=TurnStatus.PENDING,
-        ).filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        ).filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)).exclude(conversation__simulated=True)
         for turn in lost:
             turn.enqueued_at = now
             turn.save(update_fields=["enqueued_at"])

@@ -15,6 +15,9 @@ class Conversation(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversation")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A simulated consultation (agent/simulation): its turns run inline, never on the queue, and the doctor
+    # side may request examinations.
+    simulated = models.BooleanField(default=False)
 
     @property
     def group_name(self) -> str:

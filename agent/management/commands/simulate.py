@@ -1,0 +1,233 @@
+"""Simulated consultations on OSCE cases: the live harness plays the doctor against the patient simulator.
+
+    python manage.py simulate --cases FILE.jsonl --out REPORT.json [--model URL] [--limit N] [--persona NAME]
+
+Runs in a database of its own (var/simulation.sqlite3 unless --database or --in-place), so simulated patients
+never enter the clinic's record. Resumable: cases already in REPORT.json are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from agent.model.client import ModelClient, ModelConfig, ModelUnavailable, default_client
+from agent.simulation.cases import read_cases
+from agent.simulation.consultation import SimulationStopped, run_consultation, trajectory_records
+from agent.simulation.judge import judge
+from agent.simulation.patient import SimulatedPatient
+from agent.simulation.personas import DEFAULT, PERSONAS, persona
+from agent.simulation.report import Report
+
+CHILD = "CONTINUUM_SIMULATION_CHILD"
+
+
+def served_model(base_url: str, timeout: float = 5.0) -> str | None:
+    """The first model a server lists at /models, or None when it does not answer."""
+    try:
+        answer = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout)
+        answer.raise_for_status()
+        models = answer.json().get("data") or []
+        return str(models[0]["id"]) if models else ""
+    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def client_for(url: str, name: str, max_tokens: int) -> ModelClient:
+    """A client for any OpenAI-compatible server (vLLM, llama.cpp); the model name is asked of the server."""
+    listed = served_model(url)
+    if listed is None:
+        raise CommandError(f"the model server at {url} does not answer (GET {url.rstrip('/')}/models failed)")
+    base = ModelConfig.from_settings()
+    return ModelClient(ModelConfig(base_url=url, model=name or listed or base.model, api_key=base.api_key,
+                                   timeout=base.timeout, connect_timeout=base.connect_timeout,
+                                   max_retries=base.max_retries, max_tokens=max_tokens,
+                                   temperature=base.temperature))
+
+
+class Command(BaseCommand):
+    help = "Run simulated consultations on AgentClinic OSCE cases with the live harness as the doctor."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--cases", required=True, help="AgentClinic-format cases, one JSON object per line")
+        parser.add_argument("--out", required=True, help="the report (JSON); cases already in it are skipped")
+        parser.add_argument("--model", default="", help="OpenAI-compatible base URL of the doctor's model "
+                                                        "(default: the configured model; if it does not answer, "
+                                                        "the default CPU model is started for the run)")
+        parser.add_argument("--model-name", default="", help="model name to send (default: what the server lists)")
+        parser.add_argument("--patient-model", default="",
+                            help="base URL for the patient simulator's phrasing (default: the doctor's); "
+                                 "'none' states the facts plainly without a model")
+        parser.add_argument("--grader-model", default="",
+                            help="base URL of the diagnosis grader (default: the doctor's); 'none' uses the "
+                                 "normalised string match alone")
+        parser.add_argument("--limit", type=int, default=0, help="only the first N usable cases of the file")
+        parser.add_argument("--persona", default=DEFAULT, choices=sorted(PERSONAS), help="how the patient talks")
+        parser.add_argument("--max-turns", type=int, default=8, help="doctor replies before the consultation ends")
+        parser.add_argument("--database", default="", help="SQLite file for the simulated patients "
+                                                           "(default: var/simulation.sqlite3)")
+        parser.add_argument("--in-place", action="store_true",
+                            help="use the configured database instead of a simulation database of its own")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options) -> None:
+        if not options["in_place"] and os.environ.get(CHILD) != "1":
+            self.rerun_in_own_database(options)
+            return
+        # Nobody watches a simulated conversation: its events go to an in-process layer, not to Redis.
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        if os.environ.get(CHILD) == "1":
+            call_command("migrate", verbosity=0, interactive=False)
+        cases, errors = read_cases(options["cases"]) if Path(options["cases"]).exists() else ([], None)
+        if errors is None:
+            raise CommandError(f"no cases file at {options['cases']}")
+        for error in errors:
+            self.stderr.write(f"skipped {options['cases']} {error}")
+        if options["limit"]:
+            cases = cases[:options["limit"]]
+        with ModelClients(options) as (doctor, patient_client, grader):
+            try:
+                who = persona(options["persona"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            report = Report(options["out"], {"model": doctor.config.model, "model_url": doctor.config.base_url,
+                                             "persona": who.name, "max_turns": options["max_turns"]})
+            report.skipped = [{"line": e.line, "error": str(e)} for e in errors]
+            todo = [c for c in cases if c.index not in report.done]
+            trajectories = Path(options["out"]).with_suffix("").with_name(Path(options["out"]).stem + ".trajectories")
+            with tqdm(total=len(cases), initial=len(cases) - len(todo), desc="cases", unit="case",
+                      disable=options["no_progress"], file=sys.stderr) as bar:
+                for case in todo:
+                    try:
+                        entry = self.run_case(case, who, doctor, patient_client, grader, options["max_turns"],
+                                              trajectories)
+                    except (SimulationStopped, ModelUnavailable) as exc:
+                        report.save()
+                        raise CommandError(f"stopped at case {case.index}: {exc}. The {len(report.cases)} "
+                                           f"finished cases are in {options['out']}; rerun to resume.") from exc
+                    report.add(entry)
+                    bar.update(1)
+            report.save()
+        summary = report.summary()
+        self.stdout.write(f"{summary['cases']} cases: diagnosis accuracy {summary['diagnosis_accuracy']:.3f} "
+                          f"(95% CI {summary['diagnosis_accuracy_ci95'][0]:.3f}-"
+                          f"{summary['diagnosis_accuracy_ci95'][1]:.3f}), inquiry coverage "
+                          f"{summary['mean_inquiry_coverage']:.3f}, {summary['mean_turns']:.1f} turns, "
+                          f"{summary['seconds_per_case']:.0f} s a case -> {options['out']}")
+
+    def run_case(self, case, who, doctor, patient_client, grader, max_turns: int, trajectories: Path) -> dict:
+        patient = SimulatedPatient(case, who, patient_client)
+        consultation = run_consultation(case, patient, doctor, max_turns)
+        started = time.monotonic()
+        verdict = judge(consultation.diagnosis, case.diagnosis, grader)
+        grading = time.monotonic() - started
+        path = trajectories / f"case-{case.index}.jsonl"
+        records = trajectory_records(consultation.conversation_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as stream:
+            for record in records:
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        items = case.history_items
+        return {
+            "index": case.index,
+            "diagnosis": consultation.diagnosis,
+            "correct_diagnosis": case.diagnosis,
+            "correct": verdict.correct,
+            "inquiry_coverage": round(len(patient.elicited) / len(items), 4) if items else 0.0,
+            "turns": consultation.turns,
+            "red_flags": consultation.red_flags,
+            "trajectory": str(path),
+            "judged_by": verdict.method,
+            "judge_reason": verdict.reason,
+            "ending": consultation.ending,
+            "elicited": sorted(f.text for f in patient.elicited),
+            "examinations": patient_requests(consultation),
+            "simulator_problems": [str(p) for p in patient.problems],
+            "transcript": consultation.transcript,
+            "seconds": round(consultation.seconds + grading, 2),
+            "doctor_seconds": round(consultation.model_seconds, 2),
+            "patient_seconds": round(patient.model_seconds, 2),
+        }
+
+    def rerun_in_own_database(self, options: dict) -> None:
+        """Run the same command in a child process whose database is the simulation's own SQLite file."""
+        database = Path(options["database"] or settings.VAR_DIR / "simulation.sqlite3")
+        argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "simulate",
+                "--cases", options["cases"], "--out", options["out"], "--persona", options["persona"],
+                "--max-turns", str(options["max_turns"])]
+        for flag in ("model", "model_name", "patient_model", "grader_model"):
+            if options[flag]:
+                argv += [f"--{flag.replace('_', '-')}", options[flag]]
+        if options["limit"]:
+            argv += ["--limit", str(options["limit"])]
+        if options["no_progress"]:
+            argv.append("--no-progress")
+        env = {**os.environ, CHILD: "1", "SQLITE_PATH": str(database), "DATABASE_URL": ""}
+        self.stderr.write(f"simulated patients go to {database} (not the clinic's database)")
+        code = subprocess.call(argv, env=env)
+        if code:
+            raise CommandError(f"the simulation stopped (exit status {code})", returncode=code)
+
+
+class ModelClients:
+    """The doctor's, the patient simulator's and the grader's clients; starts the CPU model if it must."""
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        self.service = None
+
+    def __enter__(self) -> tuple[ModelClient, ModelClient | None, ModelClient | None]:
+        options = self.options
+        if options["model"]:
+            doctor = client_for(options["model"], options["model_name"], settings.MODEL_MAX_TOKENS)
+        elif served_model(settings.MODEL_BASE_URL) is not None:
+            doctor = default_client()
+        else:
+            doctor = self.start_local_model()
+        patient = grader = doctor
+        if options["patient_model"]:
+            patient = None if options["patient_model"] == "none" else client_for(options["patient_model"], "", 200)
+        if options["grader_model"]:
+            grader = None if options["grader_model"] == "none" else client_for(options["grader_model"], "", 100)
+        return doctor, patient, grader
+
+    def start_local_model(self) -> ModelClient:
+        from scripts.fetch_model import fetch
+        from scripts.stack import free_port, start_model_server
+
+        model_file = fetch(os.environ.get("LOCAL_MODEL", "default"))
+        port = free_port()
+        sys.stderr.write(f"no model server answers at {settings.MODEL_BASE_URL}: starting {model_file.name} "
+                         f"on port {port} for this run\n")
+        log = Path(settings.VAR_DIR) / "logs" / "simulate-model.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.service = start_model_server(model_file, port, "continuum-local", log)
+        return client_for(f"http://127.0.0.1:{port}/v1", "continuum-local", settings.MODEL_MAX_TOKENS)
+
+    def __exit__(self, *exc) -> None:
+        if self.service is not None:
+            self.service.stop()
+
+
+def patient_requests(consultation) -> list[dict]:
+    """The examinations and tests the doctor asked for (read back from its trajectories' tool calls)."""
+    from agent.models import Trajectory
+
+    requests = []
+    for steps in Trajectory.objects.filter(turn__conversation_id=consultation.conversation_id).values_list(
+            "steps", flat=True):
+        for step in steps:
+            if step.get("kind") == "tool_call" and step.get("tool") == "request_examination":
+                requests.append({"arguments": step.get("arguments"), "ok": step.get("ok")})
+    return requests
+
