@@ -54,6 +54,8 @@ def test_one_case_runs_on_the_live_harness_and_is_reported(scripted_model, tmp_p
     assert 0 < case["inquiry_coverage"] < 1
     assert any("alcohol" in fact for fact in case["elicited"])
     assert case["examinations"] == [{"arguments": {"kind": "examination", "name": "skin"}, "ok": True}]
+    assert case["doctor_seconds"] > 0 and case["harness_seconds"] >= 0 and case["patient_seconds"] == 0
+    assert 0 < report["summary"]["share_of_time_in_doctor_model"] <= 1
 
     # The doctor was the live harness: its decision offered the examination tool, and the findings reached it.
     replies = scripted_model.reply_requests

@@ -8,6 +8,7 @@ the turn is retried as a whole.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -148,3 +149,34 @@ class ModelClient:
 def _reasoning(message: dict) -> str:
     """vLLM's reasoning parser sends reasoning_content; some servers call it reasoning."""
     return message.get("reasoning_content") or message.get("reasoning") or ""
+
+
+class TimedClient(ModelClient):
+    """A client that adds up the time spent waiting on the model (not the caller's work between streamed
+    deltas): evaluations report how much of a run is the model and how much the harness."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__(config)
+        self.seconds = 0.0
+
+    def complete(self, *args, **kwargs) -> Completion:
+        started = time.monotonic()
+        try:
+            return super().complete(*args, **kwargs)
+        finally:
+            self.seconds += time.monotonic() - started
+
+    def stream_chat(self, *args, **kwargs) -> Iterator[ModelDelta]:
+        deltas = super().stream_chat(*args, **kwargs)
+        try:
+            while True:
+                started = time.monotonic()
+                try:
+                    delta = next(deltas)
+                except StopIteration:
+                    return
+                finally:
+                    self.seconds += time.monotonic() - started
+                yield delta
+        finally:
+            deltas.close()  # a caller that stops early still closes the response

@@ -40,7 +40,7 @@ class Consultation:
     transcript: list[dict] = field(default_factory=list)  # {"role": patient|doctor, "text"}
     conversation_id: int | None = None
     seconds: float = 0.0
-    model_seconds: float = 0.0  # in the doctor's turns (model calls and the harness around them)
+    turn_seconds: float = 0.0  # in the doctor's turns: its model calls and the harness around them
 
 
 def brief(turn: int, limit: int, findings: list[str]) -> str:
@@ -109,7 +109,7 @@ def run_consultation(case: Case, patient: SimulatedPatient, doctor: ModelClient,
         result.transcript.append({"role": "patient", "text": text})
         answered = exchange(user, text, doctor, examine=measurement.examine,
                             brief=brief(turn_no, max_turns, measurement.findings_so_far()))
-        result.model_seconds += answered.seconds
+        result.turn_seconds += answered.seconds
         if answered.triage_level in ("emergency", "urgent"):
             result.red_flags.append({"level": answered.triage_level, "reasons": answered.triage_reasons,
                                      "turn": turn_no})

@@ -52,7 +52,9 @@ class Report:
         n = len(self.cases)
         right = sum(1 for c in self.cases if c["correct"])
         seconds = sum(c.get("seconds", 0.0) for c in self.cases)
-        in_model = sum(c.get("doctor_seconds", 0.0) + c.get("patient_seconds", 0.0) for c in self.cases)
+        in_model = sum(c.get("doctor_seconds", 0.0) + c.get("patient_seconds", 0.0) + c.get("grader_seconds", 0.0)
+                       for c in self.cases)
+        in_doctor = sum(c.get("doctor_seconds", 0.0) for c in self.cases)
         return {
             "cases": n,
             "diagnosis_accuracy": round(right / n, 4) if n else 0.0,
@@ -63,6 +65,7 @@ class Report:
             "seconds_per_case": round(seconds / n, 1) if n else 0.0,
             "cases_per_hour": round(3600 * n / seconds, 2) if seconds else 0.0,
             "share_of_time_in_models": round(in_model / seconds, 3) if seconds else 0.0,
+            "share_of_time_in_doctor_model": round(in_doctor / seconds, 3) if seconds else 0.0,
             "red_flag_cases": sum(1 for c in self.cases if c["red_flags"]),
             **self.meta,
         }

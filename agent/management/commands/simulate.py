@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from agent.model.client import ModelClient, ModelConfig, ModelUnavailable, default_client
+from agent.model.client import ModelClient, ModelConfig, ModelUnavailable, TimedClient, default_client
 from agent.simulation.cases import read_cases
 from agent.simulation.consultation import SimulationStopped, run_consultation, trajectory_records
 from agent.simulation.judge import judge
@@ -84,10 +84,7 @@ class Command(BaseCommand):
         if not options["in_place"] and os.environ.get(CHILD) != "1":
             self.rerun_in_own_database(options)
             return
-        # Nobody watches a simulated conversation: its events go to an in-process layer, not to Redis.
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-        if os.environ.get(CHILD) == "1":
-            call_command("migrate", verbosity=0, interactive=False)
+        prepare_simulation_process()
         cases, errors = read_cases(options["cases"]) if Path(options["cases"]).exists() else ([], None)
         if errors is None:
             raise CommandError(f"no cases file at {options['cases']}")
@@ -127,7 +124,9 @@ class Command(BaseCommand):
 
     def run_case(self, case, who, doctor, patient_client, grader, max_turns: int, trajectories: Path) -> dict:
         patient = SimulatedPatient(case, who, patient_client)
+        waited = doctor.seconds
         consultation = run_consultation(case, patient, doctor, max_turns)
+        doctor_model = doctor.seconds - waited
         started = time.monotonic()
         verdict = judge(consultation.diagnosis, case.diagnosis, grader)
         grading = time.monotonic() - started
@@ -155,15 +154,14 @@ class Command(BaseCommand):
             "simulator_problems": [str(p) for p in patient.problems],
             "transcript": consultation.transcript,
             "seconds": round(consultation.seconds + grading, 2),
-            "doctor_seconds": round(consultation.model_seconds, 2),
+            "doctor_seconds": round(doctor_model, 2),  # waiting on the doctor's model
+            "harness_seconds": round(consultation.turn_seconds - doctor_model, 2),  # the rest of its turns
             "patient_seconds": round(patient.model_seconds, 2),
+            "grader_seconds": round(grading, 2),
         }
 
     def rerun_in_own_database(self, options: dict) -> None:
-        """Run the same command in a child process whose database is the simulation's own SQLite file."""
-        database = Path(options["database"] or settings.VAR_DIR / "simulation.sqlite3")
-        argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "simulate",
-                "--cases", options["cases"], "--out", options["out"], "--persona", options["persona"],
+        argv = ["--cases", options["cases"], "--out", options["out"], "--persona", options["persona"],
                 "--max-turns", str(options["max_turns"])]
         for flag in ("model", "model_name", "patient_model", "grader_model"):
             if options[flag]:
@@ -172,11 +170,26 @@ class Command(BaseCommand):
             argv += ["--limit", str(options["limit"])]
         if options["no_progress"]:
             argv.append("--no-progress")
-        env = {**os.environ, CHILD: "1", "SQLITE_PATH": str(database), "DATABASE_URL": ""}
-        self.stderr.write(f"simulated patients go to {database} (not the clinic's database)")
-        code = subprocess.call(argv, env=env)
-        if code:
-            raise CommandError(f"the simulation stopped (exit status {code})", returncode=code)
+        rerun_in_own_database("simulate", argv, Path(options["database"] or settings.VAR_DIR / "simulation.sqlite3"),
+                              self.stderr)
+
+
+def prepare_simulation_process() -> None:
+    """Nobody watches a simulated conversation: its events go to an in-process channel layer, not to Redis; and
+    a child running in its own database migrates it first."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if os.environ.get(CHILD) == "1":
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def rerun_in_own_database(command: str, argv: list[str], database: Path, stderr) -> None:
+    """manage.py <command> <argv> in a child process whose database is the SQLite file `database` (migrated
+    there), so simulated patients never enter the clinic's record."""
+    env = {**os.environ, CHILD: "1", "SQLITE_PATH": str(database), "DATABASE_URL": ""}
+    stderr.write(f"simulated patients go to {database} (not the clinic's database)")
+    code = subprocess.call([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), command, *argv], env=env)
+    if code:
+        raise CommandError(f"{command} stopped (exit status {code})", returncode=code)
 
 
 class ModelClients:
@@ -186,7 +199,7 @@ class ModelClients:
         self.options = options
         self.service = None
 
-    def __enter__(self) -> tuple[ModelClient, ModelClient | None, ModelClient | None]:
+    def __enter__(self) -> tuple[TimedClient, ModelClient | None, ModelClient | None]:
         options = self.options
         if options["model"]:
             doctor = client_for(options["model"], options["model_name"], settings.MODEL_MAX_TOKENS)
@@ -194,7 +207,10 @@ class ModelClients:
             doctor = default_client()
         else:
             doctor = self.start_local_model()
+        # The report splits each case's time between the model and the harness: the doctor gets a client of its
+        # own, whose waiting time no other role adds to.
         patient = grader = doctor
+        doctor = TimedClient(doctor.config)
         if options["patient_model"]:
             patient = None if options["patient_model"] == "none" else client_for(options["patient_model"], "", 200)
         if options["grader_model"]:
