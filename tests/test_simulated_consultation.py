@@ -83,6 +83,16 @@ def test_one_case_runs_on_the_live_harness_and_is_reported(scripted_model, tmp_p
     assert len(scripted_model.requests) == asked and len(json.loads(out.read_text())["cases"]) == 1
 
 
+def test_a_diagnosis_before_the_history_is_taken_is_withheld_as_in_live_care(scripted_model, tmp_path):
+    scripted_model.queue(Script(text="Most likely diagnosis: Seborrheic keratosis."))
+    out = tmp_path / "report.json"
+    simulate(scripted_model, out, "--limit", "1", "--max-turns", "1")
+    [case] = json.loads(out.read_text())["cases"]
+    assert case["diagnosis"] == "" and not case["correct"]
+    [doctor] = [t["text"] for t in case["transcript"] if t["role"] == "doctor"]
+    assert "keratosis" not in doctor and "?" in doctor  # the sentence gate held it back and the history goes on
+
+
 def test_a_doctor_that_never_concludes_hits_the_turn_limit_and_counts_as_wrong(scripted_model, tmp_path):
     scripted_model.queue(*[Script(text="Could you tell me more about it?")] * 2)
     out = tmp_path / "report.json"
@@ -97,20 +107,18 @@ def test_malformed_case_lines_are_reported_and_skipped(scripted_model, tmp_path,
     good = CASES.read_text().splitlines()[0]
     cases = tmp_path / "cases.jsonl"
     cases.write_text("{broken\n" + good + "\n")
-    scripted_model.queue(Script(text="Most likely diagnosis: seborrheic keratosis."))
     out = tmp_path / "report.json"
-    simulate(scripted_model, out, cases=cases)
+    simulate(scripted_model, out, "--max-turns", "1", cases=cases)
     report = json.loads(out.read_text())
     assert report["skipped_lines"][0]["line"] == 1 and "line 1" in capsys.readouterr().err
-    assert [c["index"] for c in report["cases"]] == [1] and report["cases"][0]["correct"]
+    assert [c["index"] for c in report["cases"]] == [1]
 
 
 def test_an_unreachable_model_stops_the_run_and_keeps_finished_cases(scripted_model, tmp_path):
-    scripted_model.queue(Script(text="Most likely diagnosis: Seborrheic keratosis."),
-                         *[Script(status=503)] * 10)
+    scripted_model.queue(Script(text="When did it start?"), *[Script(status=503)] * 10)
     out = tmp_path / "report.json"
     with pytest.raises(CommandError, match=r"stopped at case 1: .*503.*1 finished cases"):
-        simulate(scripted_model, out, "--limit", "2")
+        simulate(scripted_model, out, "--limit", "2", "--max-turns", "1")
     assert [c["index"] for c in json.loads(out.read_text())["cases"]] == [0]
     with pytest.raises(CommandError, match="does not answer"):
         call_command("simulate", "--cases", str(CASES), "--out", str(out), "--model", "http://127.0.0.1:9/v1",

@@ -42,6 +42,7 @@ _ADVICE = (
     ("dose", re.compile(r"\b\d+(?:[.,]\d+)? ?(?:mg|mcg|µg|ml|g|tablets?|pills?|puffs?|capsules?)\b"
                         r"|\b(?:every \d+ ?(?:to \d+ )?hours|(?:once|twice|three times) (?:a|per) day)\b")),
     ("diagnosis", re.compile(
+        r"\b(?:most likely|likely|probable|working|provisional|differential) diagnos[ie]s\b|"
         r"\b(?:sounds like|looks like|is likely|is probably|most likely|probably|it could be|it might be|it may be"
         r"|you (?:probably |likely )?have)\b.{0,40}\b(?:infection|migraine|flu|cold|virus|viral|reflux|gastritis"
         r"|gastroenteritis|strain|sprain|angina|pneumonia|bronchitis|sinusitis|tension|allerg\w+|uti|anxiety"

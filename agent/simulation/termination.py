@@ -16,10 +16,14 @@ CONCLUSION = re.compile(
     r"\**\s*(?P<dx>[^\n.;]{2,120})", re.I)
 
 
+_CITATION = re.compile(r"\s*\[(?:ev-[0-9a-f]+|\d{1,2})\]")
+
+
 def diagnosis_in(text: str) -> str:
-    """The diagnosis a doctor's message concludes with ("" if none); the last one stated wins."""
-    found = [m.group("dx").strip(" *_:\"'") for m in CONCLUSION.finditer(text or "")]
-    return found[-1] if found else ""
+    """The diagnosis a doctor's message concludes with ("" if none); the last one stated wins. Citation markers
+    the grounding check added are not part of the name."""
+    found = [m.group("dx") for m in CONCLUSION.finditer(_CITATION.sub("", text or ""))]
+    return found[-1].strip(" *_:\"'") if found else ""
 
 
 @dataclass(frozen=True)
