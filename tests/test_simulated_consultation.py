@@ -56,6 +56,9 @@ def test_one_case_runs_on_the_live_harness_and_is_reported(scripted_model, tmp_p
     assert case["examinations"] == [{"arguments": {"kind": "examination", "name": "skin"}, "ok": True}]
     assert case["doctor_seconds"] > 0 and case["harness_seconds"] >= 0 and case["patient_seconds"] == 0
     assert 0 < report["summary"]["share_of_time_in_doctor_model"] <= 1
+    # The grounding check's verdicts on the doctor's claims (none of these scripted sentences makes one).
+    assert case["grounding"] == {"claims": 0, "unsupported": 0, "removed": 0, "delivered_unsupported": 0}
+    assert report["summary"]["unsupported_claim_rate"] is None
 
     # The doctor was the live harness: its decision offered the examination tool, and the findings reached it.
     replies = scripted_model.reply_requests

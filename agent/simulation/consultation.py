@@ -131,6 +131,17 @@ def run_consultation(case: Case, patient: SimulatedPatient, doctor: ModelClient,
     return result
 
 
+def grounding_counts(records: list[dict]) -> dict[str, int]:
+    """What the grounding check (agent/evidence/grounding.py) found in the doctor's claim sentences: how many it
+    checked, how many it could not support or found contradicted, and what it did with them (removed, or kept
+    with a caveat: the unsupported claims the patient still read)."""
+    verdicts = [s for r in records for s in r["steps"] if s.get("kind") == "grounding"]
+    return {"claims": len(verdicts),
+            "unsupported": sum(1 for v in verdicts if v.get("status") in ("unsupported", "contradicted")),
+            "removed": sum(1 for v in verdicts if v.get("action") == "remove"),
+            "delivered_unsupported": sum(1 for v in verdicts if v.get("action") == "soften")}
+
+
 def trajectory_records(conversation_id: int) -> list[dict]:
     """The consultation's turns in the live trajectory format (export_trajectories)."""
     from agent.management.commands.export_trajectories import as_record

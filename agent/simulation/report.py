@@ -55,6 +55,9 @@ class Report:
         in_model = sum(c.get("doctor_seconds", 0.0) + c.get("patient_seconds", 0.0) + c.get("grader_seconds", 0.0)
                        for c in self.cases)
         in_doctor = sum(c.get("doctor_seconds", 0.0) for c in self.cases)
+        grounding = {key: sum(c.get("grounding", {}).get(key, 0) for c in self.cases)
+                     for key in ("claims", "unsupported", "removed", "delivered_unsupported")}
+        claims = grounding["claims"]
         return {
             "cases": n,
             "diagnosis_accuracy": round(right / n, 4) if n else 0.0,
@@ -67,6 +70,11 @@ class Report:
             "share_of_time_in_models": round(in_model / seconds, 3) if seconds else 0.0,
             "share_of_time_in_doctor_model": round(in_doctor / seconds, 3) if seconds else 0.0,
             "red_flag_cases": sum(1 for c in self.cases if c["red_flags"]),
+            # The grounding check over the doctor's claim sentences: found unsupported, and still read by the patient.
+            "grounding": grounding,
+            "unsupported_claim_rate": round(grounding["unsupported"] / claims, 4) if claims else None,
+            "delivered_unsupported_claim_rate": round(grounding["delivered_unsupported"] / claims, 4) if claims
+            else None,
             **self.meta,
         }
 

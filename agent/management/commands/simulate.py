@@ -23,7 +23,12 @@ from tqdm import tqdm
 
 from agent.model.client import ModelClient, ModelConfig, ModelUnavailable, TimedClient, default_client
 from agent.simulation.cases import read_cases
-from agent.simulation.consultation import SimulationStopped, run_consultation, trajectory_records
+from agent.simulation.consultation import (
+    SimulationStopped,
+    grounding_counts,
+    run_consultation,
+    trajectory_records,
+)
 from agent.simulation.judge import judge
 from agent.simulation.patient import SimulatedPatient
 from agent.simulation.personas import DEFAULT, PERSONAS, persona
@@ -152,6 +157,7 @@ class Command(BaseCommand):
             "elicited": sorted(f.text for f in patient.elicited),
             "examinations": patient_requests(consultation),
             "simulator_problems": [str(p) for p in patient.problems],
+            "grounding": grounding_counts(records),
             "transcript": consultation.transcript,
             "seconds": round(consultation.seconds + grading, 2),
             "doctor_seconds": round(doctor_model, 2),  # waiting on the doctor's model
