@@ -88,6 +88,9 @@ def test_the_checker_catches_leaks_inventions_and_contradictions(keratosis):
     assert {p.kind for p in check("I've had it for 3 weeks.", keratosis)} == {"invented_number"}
     assert {p.kind for p in check("Yes, I had a fever last week.", keratosis)} == {"contradiction"}
     assert check("No fever, and I don't smoke.", keratosis) == []
+    invented = check("Yes, I have a mild allergy to penicillin.", keratosis, "Any allergies?")
+    assert {p.kind for p in invented} == {"invented_fact"} and len(invented) == 2
+    assert check("No allergies that I know of.", keratosis, "Any allergies?") == []
     # The patient may repeat the doctor's own words without leaking anything.
     assert check("I don't know if it is seborrheic keratosis.", keratosis,
                  "Could this be seborrheic keratosis?") == []
@@ -105,6 +108,10 @@ def test_a_model_answer_that_fails_the_check_is_regenerated_then_replaced(kerato
     assert "previous answer was rejected" in retry
     scripted_model.queue(Script(text="Nope, I don't smoke."))
     assert patient.answer("Do you smoke?").text == "Nope, I don't smoke."
+    # What the case says nothing about is answered plainly, without asking the model (which would invent).
+    asked = len(scripted_model.requests)
+    assert patient.answer("Do you have any allergies?").text == "No, not that I know of."
+    assert len(scripted_model.requests) == asked
 
 
 def test_personas_change_how_the_patient_talks_not_what_is_true(keratosis, scripted_model):

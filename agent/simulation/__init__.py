@@ -11,4 +11,7 @@ consultation.py one case through the live harness (agent/turn.py), exactly as a 
 report.py       the resumable report of `manage.py simulate`
 rubrics.py      HealthBench-format rubrics per case or conversation (versioned)
 grading.py      a grader model judges each criterion; HealthBench scoring
+memory.py       multi-visit scenarios: a fact from weeks ago, recalled and used (or not)
+knowledge.py    the medical multiple-choice quiz
+Commands: simulate, make_rubrics, grade, evaluate_memory, evaluate_knowledge (docs/evaluation.md).
 """

@@ -93,9 +93,19 @@ def answerable(question: str, case: Case, revealed: set[Fact]) -> list[Fact]:
     return [fact for _, _, fact in chosen[:MAX_FACTS]]
 
 
+# Facts a small model likes to make up for a patient: allergies and medicines the script never mentions.
+_INVENTIONS = (
+    (re.compile(r"\ballerg\w*"), "an allergy"),
+    (re.compile(r"\b\w+(?:cillin|mycin|cycline|pril|sartan|olol|statin|prazole|formin|azepam|oxetine|triptan)\b"),
+     "a medicine"),
+    (re.compile(r"\b(?:ibuprofen|paracetamol|acetaminophen|aspirin|insulin|warfarin|prednisolone|inhaler)\b"),
+     "a medicine"),
+)
+
+
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # diagnosis_leak | result_leak | invented_number | contradiction
+    kind: str  # diagnosis_leak | result_leak | invented_number | invented_fact | contradiction
     detail: str
 
     def __str__(self) -> str:
@@ -135,6 +145,13 @@ def check(reply: str, case: Case, question: str = "") -> list[Problem]:
     leaked = (_known_only_to_doctor(case) & said) - echoed - diagnosis
     if leaked:
         problems.append(Problem("result_leak", ", ".join(sorted(leaked))))
+    script = case.actor_text.lower()
+    for pattern, what in _INVENTIONS:
+        for found in pattern.finditer(reply.lower()):
+            clause = reply.lower()[max(0, found.start() - 40):found.end()]
+            if found.group(0) not in script and not pattern.search(script) and not NEGATIONS.search(clause) \
+                    and found.group(0) not in question.lower():
+                problems.append(Problem("invented_fact", f"{what}: {found.group(0)!r} is not in the case"))
     numbers = set(re.findall(r"\d+(?:[.,]\d+)?", reply))
     allowed = set(re.findall(r"\d+(?:[.,]\d+)?", case.actor_text + " " + case.demographics + " " + question))
     invented = numbers - allowed

@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = 120
 REGENERATIONS = 1  # a reply the checker rejects is regenerated once, then replaced by the plain facts
-NOTHING_TO_ADD = "I'm not sure, I haven't noticed anything like that."
-NO_QUESTION = "Okay. What do you think is causing it, and what should I do?"
+# The case says nothing about it: in an OSCE script, what is not there is not there. Said plainly, never by a
+# model (which, given nothing, invents: "yes, a mild allergy to penicillin").
+NOTHING_TO_ADD = "No, not that I know of."
+NO_QUESTION = "Okay. What do you think it is, and what should I do?"
 
 PROMPT = """You are role-playing a patient in a medical consultation, so a doctor can practise. \
 You are a {demographics}. {persona}
@@ -94,7 +96,7 @@ class SimulatedPatient:
             return Answer(NO_QUESTION, [])
         facts = answerable(doctor, self.case, self.revealed | self.opened)
         self.revealed.update(facts)
-        if self.client is None:
+        if self.client is None or not facts:
             return Answer(plain(facts), facts)
         problems: list[Problem] = []
         extra = ""
