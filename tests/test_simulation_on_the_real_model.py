@@ -41,3 +41,14 @@ def test_a_consultation_and_its_grading_run_on_the_real_model(real_model, tmp_pa
     [result] = json.loads(grades.read_text())["results"]
     assert 0.0 <= result["score"] <= 1.0
     assert all(isinstance(c["met"], bool) and c["explanation"] for c in result["criteria"])
+
+
+def test_with_no_model_answering_the_default_cpu_model_is_started_for_the_run(settings, monkeypatch, tmp_path):
+    settings.MODEL_BASE_URL = "http://127.0.0.1:9/v1"  # nothing answers there
+    monkeypatch.setenv("LOCAL_MODEL", "small")  # the test model; a plain run takes the default one
+    out = tmp_path / "report.json"
+    call_command("simulate", "--cases", str(CASES), "--out", str(out), "--limit", "1", "--max-turns", "1",
+                 "--patient-model", "none", "--grader-model", "none", "--in-place", "--no-progress")
+    [case] = json.loads(out.read_text())["cases"]
+    assert case["turns"] == 1 and case["doctor_seconds"] > 0
+    assert json.loads(out.read_text())["summary"]["model"] == "continuum-local"
