@@ -33,6 +33,13 @@ APPEND_ONLY = frozenset({"AuditEvent"})
 # Parameters evaluated in Python for every type (the official ones are on Resource, outside the pruned file).
 COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")
 
+# Search parameters Continuum adds to R4's, stated in the CapabilityStatement with their definition URL. R4 gives
+# Flag no status parameter, and a care team's first question is which flags are still open.
+EXTRA_PARAMS: dict[str, list[dict]] = {
+    "Flag": [{"code": "status", "type": "token", "expression": "Flag.status",
+              "definition": "https://continuum.health/fhir/SearchParameter/Flag-status"}],
+}
+
 # fhirpathpy has no resolve(); a reference's type is visible in its text, which is what the server stores.
 _RESOLVE_IS = re.compile(r"where\(resolve\(\) is (\w+)\)")
 # 'X as T' must have a single X in fhirpathpy; the definitions apply it to collections (components), so
@@ -47,6 +54,7 @@ class SearchParam:
     expression: str
     target: tuple[str, ...] = ()
     roots: tuple[str, ...] = ()  # the top-level elements the expression reads: absent, nothing to evaluate
+    definition: str = ""  # set for Continuum's own parameters (EXTRA_PARAMS)
 
     def evaluate(self, resource: dict) -> list[Any]:
         if self.roots and not any(key.startswith(self.roots) for key in resource):
@@ -72,8 +80,8 @@ _COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_prof
 def search_params(resource_type: str) -> dict[str, SearchParam]:
     """The search parameters of one type, by code (common ones included, evaluated specially)."""
     params = {row["code"]: SearchParam(row["code"], row["type"], row["expression"], tuple(row.get("target", ())),
-                                       _roots(resource_type, row["expression"]))
-              for row in DEFINITIONS["resources"].get(resource_type, [])}
+                                       _roots(resource_type, row["expression"]), row.get("definition", ""))
+              for row in DEFINITIONS["resources"].get(resource_type, []) + EXTRA_PARAMS.get(resource_type, [])}
     for code, kind in _COMMON_TYPES.items():
         params[code] = SearchParam(code, kind, "")
     return params

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "webapp.chat",
     "webapp.evidence",
     "webapp.uploads",
+    "webapp.dashboard",
     "oauth2_provider",
     "fhir.apps.FhirConfig",
     "agent",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("fhir/", include("fhir.urls")),
     path("evidence/", include("webapp.evidence.urls")),
     path("uploads/", include("webapp.uploads.urls")),
+    path("", include("webapp.dashboard.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("webapp.chat.urls")),
 ]

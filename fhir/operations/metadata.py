@@ -18,7 +18,8 @@ def _resource(resource_type: str) -> dict:
     interactions = ["read", "vread", "search-type", "history-instance", "history-type"]
     if writable:
         interactions += ["create", "update", "delete"]
-    params = [{"name": p.code, "type": p.type} for p in search_params(resource_type).values()]
+    params = [{"name": p.code, "type": p.type} | ({"definition": p.definition} if p.definition else {})
+              for p in search_params(resource_type).values()]
     entry = {
         "type": resource_type,
         "interaction": [{"code": code} for code in interactions],

@@ -6,5 +6,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("chat/", views.chat, name="chat"),
     path("chat/<uuid:conversation_id>/", views.conversation, name="conversation"),
-    path("patients/", views.patients, name="patients"),
 ]

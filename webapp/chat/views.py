@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from webapp.accounts.access import get_conversation_for_user
 from webapp.accounts.models import Role, User, language_and_emergency_number
+from webapp.actions.dashboard import do_mark_conversation_read
 from webapp.chat.models import Conversation
 
 HISTORY_LIMIT = 200
@@ -46,6 +47,8 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     convo = get_conversation_for_user(request.user, conversation_id)
     if convo.patient_id == request.user.pk:
         return redirect("chat")
+    if request.user.role == Role.CLINICIAN:
+        do_mark_conversation_read(request.user, convo)
     return _render_conversation(request, convo, can_write=False, extra={"inquiry": inquiry_panel(convo)})
 
 
@@ -68,19 +71,6 @@ def inquiry_panel(convo: Conversation) -> dict | None:
         "missing": [SLOTS[name].label for name in state.missing if name in SLOTS],
         "asked": [SLOTS[name].label for name in state.asked if name in SLOTS],
     }
-
-
-@require_GET
-@login_required
-def patients(request: HttpRequest) -> HttpResponse:
-    if request.user.role != Role.CLINICIAN:
-        raise PermissionDenied("Only clinicians have a patient list.")
-    rows = (
-        Conversation.objects.filter(patient__care_team__clinician=request.user)
-        .select_related("patient")
-        .order_by("patient__last_name", "patient__username")
-    )
-    return render(request, "chat/patients.html", {"conversations": rows})
 
 
 def _render_conversation(request: HttpRequest, convo: Conversation, can_write: bool,

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from webapp.dashboard import views
+
+urlpatterns = [
+    path("patients/", views.panel, name="patients"),
+    path("patients/flags/<str:flag_id>/close", views.close_flag, name="close_flag"),
+]

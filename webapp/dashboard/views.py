@@ -1,0 +1,42 @@
+"""The clinician's dashboard pages. Views check who is asking and hand state changes to webapp/actions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from fhir.errors import FhirError
+from webapp.accounts.models import Role, User
+from webapp.actions.dashboard import do_close_flag
+from webapp.dashboard.panel import panel_rows
+
+
+def _clinician(request: HttpRequest) -> User:
+    if request.user.role != Role.CLINICIAN:
+        raise PermissionDenied("Only clinicians have a patient panel.")
+    return request.user
+
+
+@require_GET
+@login_required
+def panel(request: HttpRequest) -> HttpResponse:
+    """The panel, most urgent first; ?fragment=1 is just its table, which the page re-reads when an alert comes."""
+    rows = panel_rows(_clinician(request))
+    template = "dashboard/panel_table.html" if request.GET.get("fragment") else "dashboard/panel.html"
+    return render(request, template, {"rows": rows})
+
+
+@require_POST
+@login_required
+def close_flag(request: HttpRequest, flag_id: str) -> HttpResponse:
+    clinician = _clinician(request)
+    try:
+        do_close_flag(clinician, flag_id)
+    except FhirError as error:
+        if error.status in (403, 404, 410):
+            raise Http404("No such flag") from None
+        raise
+    return redirect("patients")
