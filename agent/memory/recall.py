@@ -19,7 +19,7 @@ DOCUMENT_CLOSE = "document text ends>>>"
 _FENCE_LIKE = re.compile(r"<{2,}|>{2,}")
 
 
-def _text(concept: dict | None) -> str:
+def concept_text(concept: dict | None) -> str:
     if not concept:
         return "?"
     if concept.get("text"):
@@ -36,7 +36,7 @@ def _status(resource: dict) -> str:
     return f" [{level}]" if level else ""
 
 
-def _value(observation: dict) -> str:
+def observation_value(observation: dict) -> str:
     if "valueQuantity" in observation:
         quantity = observation["valueQuantity"]
         return f"{quantity.get('value')} {quantity.get('unit') or quantity.get('code') or ''}".strip()
@@ -44,8 +44,8 @@ def _value(observation: dict) -> str:
         if key in observation:
             return str(observation[key])
     if "valueCodeableConcept" in observation:
-        return _text(observation["valueCodeableConcept"])
-    parts = [f"{_text(c.get('code'))} {_value(c)}" for c in observation.get("component", [])]
+        return concept_text(observation["valueCodeableConcept"])
+    parts = [f"{concept_text(c.get('code'))} {observation_value(c)}" for c in observation.get("component", [])]
     return ", ".join(parts) or "no value"
 
 
@@ -53,7 +53,7 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"{title}:", *[f"- {line}" for line in lines]] if lines else []
 
 
-def _sections(repo: Repository, patient: str) -> dict[str, list[dict]]:
+def read_sections(repo: Repository, patient: str) -> dict[str, list[dict]]:
     """Each section's resources, read in one audited batch of searches (types the requester may not read are
     left out). No totals: the summary only needs the first page of each."""
     searches = {
@@ -86,23 +86,24 @@ def recall(repo: Repository, patient_id: str, budget_chars: int = DEFAULT_BUDGET
     Allergies and open red flags come first (safety), then problems, medications, recent
     observations. Each fact says whether it is unconfirmed, patient-confirmed or clinician-verified.
     """
-    entries = _sections(repo, f"Patient/{patient_id}")
-    allergies = [f"{_text(a.get('code'))}"
-                 + (f" (reaction: {_text(a['reaction'][0]['manifestation'][0])})" if a.get("reaction") else "")
+    entries = read_sections(repo, f"Patient/{patient_id}")
+    allergies = [f"{concept_text(a.get('code'))}"
+                 + (f" (reaction: {concept_text(a['reaction'][0]['manifestation'][0])})" if a.get("reaction") else "")
                  + _status(a)
                  for a in entries["AllergyIntolerance"]
                  if a.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
-    flags = [f"{_text(f.get('code'))} since {f.get('period', {}).get('start', '?')[:16]}" for f in entries["Flag"]]
-    problems = [f"{_text(c.get('code'))}" + (f" since {c['onsetDateTime'][:10]}" if c.get("onsetDateTime") else "")
-                + _status(c)
+    flags = [f"{concept_text(f.get('code'))} since {f.get('period', {}).get('start', '?')[:16]}"
+             for f in entries["Flag"]]
+    problems = [f"{concept_text(c.get('code'))}"
+                + (f" since {c['onsetDateTime'][:10]}" if c.get("onsetDateTime") else "") + _status(c)
                 for c in entries["Condition"]
                 if c.get("verificationStatus", {}).get("coding", [{}])[0].get("code") != "refuted"]
-    medications = [f"{_text(m.get('medicationCodeableConcept'))}"
+    medications = [f"{concept_text(m.get('medicationCodeableConcept'))}"
                    + (f" — {m['dosage'][0]['text']}" if m.get("dosage") and m["dosage"][0].get("text") else "")
                    + _status(m)
                    for m in entries["MedicationStatement"]]
-    observations = [f"{(o.get('effectiveDateTime') or '?')[:10]} {_text(o.get('code'))}: {_value(o)}{_status(o)}"
-                    for o in entries["Observation"]]
+    observations = [f"{(o.get('effectiveDateTime') or '?')[:10]} {concept_text(o.get('code'))}: "
+                    f"{observation_value(o)}{_status(o)}" for o in entries["Observation"]]
     documents = [fenced_document(d) for d in entries["DocumentReference"]]
     lines = (_section("Allergies", allergies) + _section("Open red flags", flags)
              + _section("Problems", problems) + _section("Medications", medications)

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.memory.record import ReportedFact, record_reported_fact
+from fhir.access import agent_requester
+from fhir.store import Repository
 from tests.support.browser import browser_login, wait_connected
 from tests.support.cast import make_clinician, make_patient
 
@@ -46,3 +49,13 @@ def test_a_red_flag_reaches_the_panel_live_and_is_closed_there(live_stack_factor
     flagged.locator("button", has_text="Close").click()
     panel.wait_for_url(stack.base_url + "/patients/")
     assert panel.locator("tr.flag-emergency").count() == 0
+
+    # Open her conversation: the record with what the agent recorded, verified in one click.
+    record_reported_fact(Repository(agent_requester(alice.fhir_id), channel="agent"), alice.fhir_id,
+                         ReportedFact(kind="allergy", text="penicillin"), 0)
+    panel.click("a:has-text('Alice Ashworth')")
+    allergy = panel.locator("li.record-item[data-type='AllergyIntolerance']")
+    assert "unconfirmed" in allergy.inner_text()
+    panel.screenshot(path=str(SCREENSHOTS / "patient-record.png"), full_page=True)
+    allergy.locator("button", has_text="Verify").click()
+    panel.locator("li.record-item[data-type='AllergyIntolerance'] .level-clinician-verified").wait_for()

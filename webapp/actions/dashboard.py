@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fhir.access import requester_for_user
+from fhir.release import CLINICIAN_VERIFIED, REJECTED
 from fhir.store import Repository
 from webapp.accounts.models import CareTeamMembership, User
 from webapp.actions.events import send_event_on_commit
@@ -40,3 +41,10 @@ def do_close_flag(clinician: User, flag_id: str) -> dict:
                                                                                                   flat=True):
             send_event_on_commit(alerts_group(member), event)
     return written
+
+
+def do_review_fact(clinician: User, resource_type: str, fhir_id: str, verify: bool) -> dict:
+    """One click on a recorded fact: verified (it joins the patient's released record) or rejected (hidden from
+    the patient). A new version with a Provenance naming the clinician; FhirError when it is not theirs to review."""
+    repo = Repository(requester_for_user(clinician), channel="app")
+    return repo.set_confirmation(resource_type, fhir_id, CLINICIAN_VERIFIED if verify else REJECTED)

@@ -13,6 +13,7 @@ from webapp.accounts.access import get_conversation_for_user
 from webapp.accounts.models import Role, User, language_and_emergency_number
 from webapp.actions.dashboard import do_mark_conversation_read
 from webapp.chat.models import Conversation
+from webapp.dashboard.record import patient_record
 
 HISTORY_LIMIT = 200
 
@@ -47,9 +48,11 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     convo = get_conversation_for_user(request.user, conversation_id)
     if convo.patient_id == request.user.pk:
         return redirect("chat")
+    extra = {"inquiry": inquiry_panel(convo)}
     if request.user.role == Role.CLINICIAN:
         do_mark_conversation_read(request.user, convo)
-    return _render_conversation(request, convo, can_write=False, extra={"inquiry": inquiry_panel(convo)})
+        extra["record"] = patient_record(request.user, convo.patient)
+    return _render_conversation(request, convo, can_write=False, extra=extra)
 
 
 def inquiry_panel(convo: Conversation) -> dict | None:

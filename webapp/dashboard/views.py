@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fhir.errors import FhirError
 from webapp.accounts.models import Role, User
-from webapp.actions.dashboard import do_close_flag
+from webapp.actions.dashboard import do_close_flag, do_review_fact
 from webapp.dashboard.panel import panel_rows
+from webapp.dashboard.record import SECTIONS
 
 
 def _clinician(request: HttpRequest) -> User:
@@ -40,3 +41,20 @@ def close_flag(request: HttpRequest, flag_id: str) -> HttpResponse:
             raise Http404("No such flag") from None
         raise
     return redirect("patients")
+
+
+@require_POST
+@login_required
+def review_fact(request: HttpRequest, resource_type: str, fhir_id: str, decision: str) -> HttpResponse:
+    """Verify or reject one recorded fact, then back to the page it was clicked on."""
+    clinician = _clinician(request)
+    if resource_type not in dict(SECTIONS) or decision not in ("verify", "reject"):
+        raise Http404("No such fact")
+    try:
+        do_review_fact(clinician, resource_type, fhir_id, verify=decision == "verify")
+    except FhirError as error:
+        if error.status in (403, 404, 410):
+            raise Http404("No such fact") from None
+        raise
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/chat/") else "patients")
