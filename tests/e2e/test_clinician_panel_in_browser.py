@@ -53,7 +53,17 @@ def test_a_red_flag_reaches_the_panel_live_and_is_closed_there(live_stack_factor
     # Open her conversation: the record with what the agent recorded, verified in one click.
     record_reported_fact(Repository(agent_requester(alice.fhir_id), channel="agent"), alice.fhir_id,
                          ReportedFact(kind="allergy", text="penicillin"), 0)
+    for day, value in enumerate((3.1, 3.3, 3.6), start=1):
+        Repository(agent_requester(alice.fhir_id), channel="agent").create({
+            "resourceType": "Observation", "status": "final", "subject": {"reference": f"Patient/{alice.fhir_id}"},
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "Potassium"},
+            "effectiveDateTime": f"2026-11-0{day}T09:00:00Z", "valueQuantity": {"value": value, "unit": "mmol/L"},
+            "referenceRange": [{"low": {"value": 3.5}, "high": {"value": 5.1}}]})
     panel.click("a:has-text('Alice Ashworth')")
+    panel.wait_for_function("() => { const c = document.querySelector('canvas[data-series-id]');"
+                            " return c && window.Chart && Chart.getChart(c) !== undefined; }")
+    assert panel.evaluate("() => Chart.getChart(document.querySelector('canvas[data-series-id]'))"
+                          ".data.datasets.length") == 3  # the values and the two reference lines
     allergy = panel.locator("li.record-item[data-type='AllergyIntolerance']")
     assert "unconfirmed" in allergy.inner_text()
     panel.screenshot(path=str(SCREENSHOTS / "patient-record.png"), full_page=True)

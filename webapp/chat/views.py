@@ -14,6 +14,7 @@ from webapp.accounts.models import Role, User, language_and_emergency_number
 from webapp.actions.dashboard import do_mark_conversation_read
 from webapp.chat.models import Conversation
 from webapp.dashboard.record import patient_record
+from webapp.dashboard.trends import patient_trends
 
 HISTORY_LIMIT = 200
 
@@ -52,6 +53,8 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     if request.user.role == Role.CLINICIAN:
         do_mark_conversation_read(request.user, convo)
         extra["record"] = patient_record(request.user, convo.patient)
+        extra["trends"] = [(f"series-{i}", s.as_json()) for i, s in enumerate(patient_trends(request.user,
+                                                                                             convo.patient))]
     return _render_conversation(request, convo, can_write=False, extra=extra)
 
 
