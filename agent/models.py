@@ -53,3 +53,20 @@ class InquiryState(models.Model):
 
     def __str__(self) -> str:
         return f"inquiry after turn {self.turn_id}: {self.complaint or 'no complaint'} ({self.phase})"
+
+
+class AgentSwitch(models.Model):
+    """The admin's kill switch: while paused, the agent answers nobody (patients get a fixed message, the red-flag
+    layer still runs). One row (pk 1)."""
+
+    paused = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    changed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def current(cls) -> AgentSwitch:
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def __str__(self) -> str:
+        return "agent paused" if self.paused else "agent running"

@@ -12,8 +12,15 @@
   }
 
   function show(event) {
-    if (event.type !== "alert.red_flag") return;
-    banner.textContent = `New ${event.level} red flag: ${event.patient}: ${(event.reasons || []).join("; ")}`;
+    if (event.type === "alert.red_flag") {
+      banner.textContent = `New ${event.level} red flag: ${event.patient}: ${(event.reasons || []).join("; ")}`;
+    } else if (event.type === "alert.agent_paused") {
+      banner.textContent = `The agent has been paused for everyone by ${event.by}: ${event.reason}`;
+    } else if (event.type === "alert.agent_resumed") {
+      banner.textContent = `The agent has been resumed by ${event.by}.`;
+    } else {
+      return;
+    }
     banner.hidden = false;
   }
 

@@ -16,6 +16,7 @@ from agent.safety.triage import TriageResult, triage_message
 from webapp.accounts.models import User, language_and_emergency_number
 from webapp.actions.events import enqueue_turn, send_event_on_commit
 from webapp.actions.flags import do_raise_red_flag
+from webapp.actions.handover import agent_paused, paused_reply
 from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,12 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
     triage = do_triage_message(message)
     if triage.level == Level.EMERGENCY:
         return result  # the fixed emergency reply is the answer; no model turn
+    # Read fresh: a consumer's conversation object is as old as its socket.
+    if Conversation.objects.filter(pk=conversation.pk, taken_over_by__isnull=False).exists():
+        return result  # a clinician has taken the conversation over: they answer, not the agent
+    if agent_paused() and not conversation.simulated:
+        paused_reply(conversation)  # the kill switch: a fixed answer, no model
+        return result
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if len(text) > limit:
         reply = too_long_reply(limit)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from webapp.actions.events import enqueue_turn, send_event, send_event_on_commit
+from webapp.actions.handover import agent_paused
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ def do_claim_turn(turn_id: int) -> Turn | None:
         turn = (Turn.objects.select_for_update(of=("self", "conversation"))
                 .select_related("conversation__patient", "message").filter(id=turn_id).first())
         if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
+            return None
+        if turn.status == TurnStatus.PENDING and not turn.conversation.simulated and (
+                turn.conversation.taken_over_by_id or agent_paused()):
+            _fail(turn, "the agent is paused here")  # queued before a takeover or the kill switch
             return None
         now = timezone.now()
         if turn.status == TurnStatus.RUNNING and turn.heartbeat_at and turn.heartbeat_at > _stale_before():

@@ -18,6 +18,10 @@ class Conversation(models.Model):
     # A simulated consultation (agent/simulation): its turns run inline, never on the queue, and the doctor
     # side may request examinations.
     simulated = models.BooleanField(default=False)
+    # A clinician who has taken the conversation over: the agent stays silent until they hand it back.
+    taken_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    taken_over_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def group_name(self) -> str:

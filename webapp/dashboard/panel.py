@@ -61,7 +61,7 @@ def flag_summary(flag: dict) -> dict:
 def panel_rows(clinician: User) -> list[PanelRow]:
     """The clinician's patients, most urgent first."""
     conversations = list(Conversation.objects.filter(patient__care_team__clinician=clinician, simulated=False)
-                         .select_related("patient"))
+                         .select_related("patient", "taken_over_by"))
     unread = unread_counts(clinician, [c.id for c in conversations])
     rows = {c.patient.fhir_id or f"user-{c.patient_id}": PanelRow(c.patient, c, unread=unread.get(c.id, 0))
             for c in conversations}

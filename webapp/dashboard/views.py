@@ -8,9 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from agent.models import AgentSwitch
 from fhir.errors import FhirError
+from webapp.accounts.access import get_conversation_for_user
 from webapp.accounts.models import Role, User
 from webapp.actions.dashboard import do_close_flag, do_review_fact
+from webapp.actions.handover import do_hand_back, do_send_clinician_message, do_set_agent_paused, do_take_over
 from webapp.dashboard.panel import panel_rows
 from webapp.dashboard.record import SECTIONS
 
@@ -27,7 +30,7 @@ def panel(request: HttpRequest) -> HttpResponse:
     """The panel, most urgent first; ?fragment=1 is just its table, which the page re-reads when an alert comes."""
     rows = panel_rows(_clinician(request))
     template = "dashboard/panel_table.html" if request.GET.get("fragment") else "dashboard/panel.html"
-    return render(request, template, {"rows": rows})
+    return render(request, template, {"rows": rows, "switch": AgentSwitch.current()})
 
 
 @require_POST
@@ -58,3 +61,33 @@ def review_fact(request: HttpRequest, resource_type: str, fhir_id: str, decision
         raise
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/chat/") else "patients")
+
+
+@require_POST
+@login_required
+def conversation_action(request: HttpRequest, conversation_id, action: str) -> HttpResponse:
+    """Reply in, take over, or hand back a patient's conversation (care team only; 404 for anyone else)."""
+    clinician = _clinician(request)
+    conversation = get_conversation_for_user(clinician, conversation_id)
+    if action == "reply":
+        text = request.POST.get("text", "")
+        if text.strip():
+            do_send_clinician_message(clinician, conversation, text[:4000])
+    elif action == "take-over":
+        do_take_over(clinician, conversation)
+    elif action == "hand-back":
+        do_hand_back(clinician, conversation)
+    else:
+        raise Http404("No such action")
+    return redirect("conversation", conversation_id=conversation.public_id)
+
+
+@login_required
+def agent_switch(request: HttpRequest) -> HttpResponse:
+    """The admin's kill switch: pause the agent for everyone, or resume it."""
+    if request.user.role != Role.ADMIN:
+        raise PermissionDenied("Only admins pause the agent.")
+    if request.method == "POST":
+        do_set_agent_paused(request.user, request.POST.get("paused") == "1", request.POST.get("reason", ""))
+        return redirect("agent_switch")
+    return render(request, "dashboard/agent_switch.html", {"switch": AgentSwitch.current()})
