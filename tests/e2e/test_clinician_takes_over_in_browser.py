@@ -1,5 +1,5 @@
 """Human in the loop in real browsers: the clinician takes the chat over and replies, the patient sees it live and
-the agent stays silent; handed back, the agent answers again."""
+the agent stays silent; handed back, the agent answers again, and the patient marks that answer as wrong."""
 
 from pathlib import Path
 
@@ -51,3 +51,10 @@ def test_take_over_reply_and_hand_back(live_stack_factory, scripted_model, brows
     patient.click("#send")
     patient.locator("li.message.agent").wait_for(timeout=30_000)
     assert "swell" in patient.locator("li.message.agent").inner_text()
+
+    # The patient thinks the answer is wrong and says so; the care team sees it.
+    patient.once("dialog", lambda dialog: dialog.accept("It's my ankle, not my knee"))
+    patient.click("li.message.agent button.report")
+    patient.locator("li.message.agent[data-reported='true']").wait_for(timeout=10_000)
+    clinician.goto(f"{stack.base_url}/patients/")
+    assert "1 marked wrong" in clinician.locator("tr.panel-row").inner_text()

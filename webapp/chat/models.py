@@ -119,3 +119,21 @@ class Turn(models.Model):
     def as_event(self) -> dict:
         return {"type": "turn", "turn": self.id, "status": self.status, "text": self.partial_text,
                 "delayed": self.patient_told_delay and self.status == TurnStatus.PENDING}
+
+
+class MessageReport(models.Model):
+    """A patient says an agent message was wrong: it reaches their care team and the turn's trajectory."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "reporter"], name="one_report_per_message")]
+
+    def __str__(self) -> str:
+        return f"report on message {self.message_id}"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from webapp.accounts.access import get_conversation_for_user
 from webapp.accounts.models import Role, User, language_and_emergency_number
 from webapp.actions.dashboard import do_mark_conversation_read
-from webapp.chat.models import Conversation
+from webapp.actions.feedback import do_report_message
+from webapp.chat.models import Conversation, MessageReport
 from webapp.dashboard.record import patient_record
 from webapp.dashboard.trends import patient_trends
 
@@ -53,6 +56,8 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     if request.user.role == Role.CLINICIAN:
         do_mark_conversation_read(request.user, convo)
         extra["record"] = patient_record(request.user, convo.patient)
+        extra["reports"] = list(MessageReport.objects.filter(message__conversation=convo, resolved_at__isnull=True)
+                                .select_related("message").order_by("id"))
         extra["trends"] = [(f"series-{i}", s.as_json()) for i, s in enumerate(patient_trends(request.user,
                                                                                              convo.patient))]
     return _render_conversation(request, convo, can_write=False, extra=extra)
@@ -105,3 +110,22 @@ def _render_conversation(request: HttpRequest, convo: Conversation, can_write: b
         "emergency_number": language_and_emergency_number(convo.patient_id)[1],
         **(extra or {}),
     })
+
+
+@require_POST
+@login_required
+def report_message(request: HttpRequest, message_id: int) -> JsonResponse:
+    """The patient marks one of the agent's messages as wrong (JSON: {"reason"} or a form field)."""
+    if request.user.role != Role.PATIENT:
+        raise PermissionDenied("Only the patient reports a message in their conversation.")
+    reason = request.POST.get("reason", "")
+    if not reason and request.body and request.content_type == "application/json":
+        try:
+            reason = str(json.loads(request.body).get("reason", ""))
+        except (ValueError, AttributeError):
+            return JsonResponse({"error": "The body must be JSON with a reason."}, status=400)
+    try:
+        report = do_report_message(request.user, message_id, reason)
+    except LookupError:
+        return JsonResponse({"error": "No such message."}, status=404)
+    return JsonResponse({"reported": report.message_id})

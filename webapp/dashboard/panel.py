@@ -1,7 +1,8 @@
 """The clinician's panel: their patients (care team only), most urgent first.
 
 Order: open red flags (emergency before urgent, then the oldest deadline), then what waits for the clinician
-(agent proposals and review tasks, unconfirmed facts), then unread patient messages, then everyone else by name.
+(agent proposals and review tasks, unconfirmed facts, agent messages the patient marked wrong), then unread patient
+messages, then everyone else by name.
 The record is read through the clinician's own Repository (care team only, audited): active Flags in full (there
 are few), and per-patient counts for the rest (one query per kind, whatever the panel's size). Abnormal trends and
 overdue check-ins join the order with the continuous-care part of the dashboard.
@@ -18,7 +19,7 @@ from fhir.access import requester_for_user
 from fhir.release import CONFIRMATION_SYSTEM, UNCONFIRMED
 from fhir.store import Repository
 from webapp.accounts.models import User
-from webapp.chat.models import Author, Conversation, Message
+from webapp.chat.models import Author, Conversation, Message, MessageReport
 
 # Kinds of recorded fact that wait for a clinician to confirm or reject them.
 FACT_TYPES = ("Condition", "AllergyIntolerance", "MedicationStatement", "Observation", "DiagnosticReport",
@@ -33,6 +34,7 @@ class PanelRow:
     conversation: Conversation
     flags: list[dict] = field(default_factory=list)  # {"id", "level", "text", "since", "respond_by"}
     tasks: int = 0  # agent proposals and review tasks waiting
+    reports: int = 0  # agent messages the patient marked wrong, not yet reviewed
     unconfirmed: int = 0
     unread: int = 0
 
@@ -47,8 +49,8 @@ class PanelRow:
 
     def sort_key(self) -> tuple:
         deadline = min((f["respond_by"] or "9999" for f in self.flags), default="9999")
-        return (LEVELS.get(self.top_level, 9) if self.flags else 9, deadline, -(self.tasks + self.unconfirmed),
-                -self.unread, self.name.lower())
+        waiting = self.tasks + self.unconfirmed + self.reports
+        return (LEVELS.get(self.top_level, 9) if self.flags else 9, deadline, -waiting, -self.unread, self.name.lower())
 
 
 def flag_summary(flag: dict) -> dict:
@@ -62,8 +64,12 @@ def panel_rows(clinician: User) -> list[PanelRow]:
     """The clinician's patients, most urgent first."""
     conversations = list(Conversation.objects.filter(patient__care_team__clinician=clinician, simulated=False)
                          .select_related("patient", "taken_over_by"))
-    unread = unread_counts(clinician, [c.id for c in conversations])
-    rows = {c.patient.fhir_id or f"user-{c.patient_id}": PanelRow(c.patient, c, unread=unread.get(c.id, 0))
+    ids = [c.id for c in conversations]
+    unread = unread_counts(clinician, ids)
+    reports = dict(MessageReport.objects.filter(message__conversation_id__in=ids, resolved_at__isnull=True)
+                   .values_list("message__conversation_id").annotate(n=Count("id")).order_by())
+    rows = {c.patient.fhir_id or f"user-{c.patient_id}": PanelRow(c.patient, c, unread=unread.get(c.id, 0),
+                                                                   reports=reports.get(c.id, 0))
             for c in conversations}
     repo = Repository(requester_for_user(clinician), channel="app")
     flags = repo.search("Flag", [("status", "active"), ("_count", str(MAX_FLAGS))]).matches

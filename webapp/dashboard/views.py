@@ -13,6 +13,7 @@ from fhir.errors import FhirError
 from webapp.accounts.access import get_conversation_for_user
 from webapp.accounts.models import Role, User
 from webapp.actions.dashboard import do_close_flag, do_review_fact
+from webapp.actions.feedback import do_resolve_reports
 from webapp.actions.handover import do_hand_back, do_send_clinician_message, do_set_agent_paused, do_take_over
 from webapp.dashboard.panel import panel_rows
 from webapp.dashboard.record import SECTIONS
@@ -77,6 +78,11 @@ def conversation_action(request: HttpRequest, conversation_id, action: str) -> H
         do_take_over(clinician, conversation)
     elif action == "hand-back":
         do_hand_back(clinician, conversation)
+    elif action == "resolve-report":
+        message = conversation.messages.filter(id=request.POST.get("message", "0") or 0).first()
+        if message is None:
+            raise Http404("No such message")
+        do_resolve_reports(clinician, message)
     else:
         raise Http404("No such action")
     return redirect("conversation", conversation_id=conversation.public_id)
