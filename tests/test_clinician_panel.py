@@ -140,3 +140,17 @@ def test_alerts_reach_the_care_teams_sockets_only(ward):
     event, silent, refused_code = run_async(scenario())
     assert event["type"] == "alert.red_flag" and event["patient_id"] == patients["quiet"].fhir_id
     assert silent and refused_code == 4403
+
+
+def test_a_large_panel_is_paged_most_urgent_first(ward, settings, monkeypatch):
+    from webapp.dashboard import views
+
+    patients, carol = ward
+    monkeypatch.setattr(views, "PANEL_PAGE_SIZE", 2)
+    client = logged_in(carol)
+    first = client.get("/patients/").content.decode()
+    assert "emergency-patient" in first and "urgent-patient" in first and "quiet-patient" not in first
+    assert "2 of 5 patients, page 1 of 3" in first
+    last = client.get("/patients/?page=3").content.decode()
+    assert "quiet-patient" in last and "emergency-patient" not in last
+    assert client.get("/patients/?page=99").status_code == 200  # past the end: the last page

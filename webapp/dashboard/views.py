@@ -18,6 +18,9 @@ from webapp.actions.handover import do_hand_back, do_send_clinician_message, do_
 from webapp.dashboard.panel import panel_rows
 from webapp.dashboard.record import SECTIONS
 
+# Rows rendered per page: the most urgent come first, and a page of a thousand rows helps nobody triage.
+PANEL_PAGE_SIZE = 100
+
 
 def _clinician(request: HttpRequest) -> User:
     if request.user.role != Role.CLINICIAN:
@@ -30,8 +33,12 @@ def _clinician(request: HttpRequest) -> User:
 def panel(request: HttpRequest) -> HttpResponse:
     """The panel, most urgent first; ?fragment=1 is just its table, which the page re-reads when an alert comes."""
     rows = panel_rows(_clinician(request))
+    pages = max(1, -(-len(rows) // PANEL_PAGE_SIZE))
+    page = min(max(1, int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1), pages)
     template = "dashboard/panel_table.html" if request.GET.get("fragment") else "dashboard/panel.html"
-    return render(request, template, {"rows": rows, "switch": AgentSwitch.current()})
+    return render(request, template, {
+        "rows": rows[(page - 1) * PANEL_PAGE_SIZE:page * PANEL_PAGE_SIZE], "total": len(rows), "page": page,
+        "pages": pages, "switch": AgentSwitch.current()})
 
 
 @require_POST
