@@ -142,6 +142,12 @@ def grounding_counts(records: list[dict]) -> dict[str, int]:
             "delivered_unsupported": sum(1 for v in verdicts if v.get("action") == "soften")}
 
 
+def examinations_requested(records: list[dict]) -> list[dict]:
+    """The examinations and tests the doctor asked for, from its turns' tool calls."""
+    return [{"arguments": s.get("arguments"), "ok": s.get("ok")} for r in records for s in r["steps"]
+            if s.get("kind") == "tool_call" and s.get("tool") == "request_examination"]
+
+
 def trajectory_records(conversation_id: int) -> list[dict]:
     """The consultation's turns in the live trajectory format (export_trajectories)."""
     from agent.management.commands.export_trajectories import as_record

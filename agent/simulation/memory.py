@@ -43,7 +43,7 @@ from agent.safety.concepts import NEGATION_WORDS, negated
 from agent.safety.normalize import fold
 from agent.simulation.consultation import exchange, simulated_patient_user
 from agent.simulation.knowledge import wilson
-from agent.simulation.report import write_json
+from agent.simulation.report import ResumableReport
 
 SCENARIOS = Path(__file__).resolve().parent / "data" / "memory_scenarios.jsonl"
 KINDS = ("allergy", "medication", "condition", "result", "other")
@@ -353,31 +353,14 @@ def summarise(results: list[dict]) -> dict:
     }
 
 
-class MemoryReport:
+class MemoryReport(ResumableReport):
     """The JSON report: rewritten (atomically) after every scenario; scenarios already in it are skipped."""
 
-    def __init__(self, path: str | Path, meta: dict) -> None:
-        self.path = Path(path)
-        self.meta = meta
-        self.results: list[dict] = []
-        self.skipped: list[dict] = []
-        if self.path.exists():
-            try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                self.results = [r for r in data["scenarios"] if isinstance(r, dict) and "id" in r]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{self.path} is not a memory evaluation report ({exc}); move it away") from exc
+    items_key, id_key, what = "scenarios", "id", "memory evaluation report"
 
     @property
-    def done(self) -> set[str]:
-        return {r["id"] for r in self.results}
-
-    def add(self, result: dict) -> None:
-        self.results = [r for r in self.results if r["id"] != result["id"]] + [result]
-        self.save()
+    def results(self) -> list[dict]:
+        return self.items
 
     def summary(self) -> dict:
-        return summarise(self.results) | self.meta
-
-    def save(self) -> None:
-        write_json(self.path, {"summary": self.summary(), "skipped_lines": self.skipped, "scenarios": self.results})
+        return summarise(self.items) | self.meta

@@ -25,28 +25,52 @@ def write_json(path: Path, data: dict) -> None:
         raise
 
 
-class Report:
+class ResumableReport:
+    """A JSON report rewritten (atomically) after every entry; a rerun skips the entries already in it.
+    Subclasses name their list, the key that identifies an entry, and their summary."""
+
+    items_key = "items"
+    id_key = "id"
+    what = "report"
+    ordered = False  # keep entries sorted by id
+
     def __init__(self, path: str | Path, meta: dict) -> None:
         self.path = Path(path)
         self.meta = meta
-        self.cases: list[dict] = []
+        self.items: list[dict] = []
         self.skipped: list[dict] = []
         if self.path.exists():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
-                self.cases = list(data.get("cases", []))
-            except (ValueError, AttributeError) as exc:
-                raise ValueError(f"{self.path} is not a simulation report ({exc}); move it away to start over") \
-                    from exc
+                self.items = [i for i in data[self.items_key] if isinstance(i, dict) and self.id_key in i]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{self.path} is not a {self.what} ({exc}); move it away to start over") from exc
 
     @property
-    def done(self) -> set[int]:
-        return {case["index"] for case in self.cases}
+    def done(self) -> set:
+        return {item[self.id_key] for item in self.items}
 
-    def add(self, case: dict) -> None:
-        self.cases = [c for c in self.cases if c["index"] != case["index"]] + [case]
-        self.cases.sort(key=lambda c: c["index"])
+    def add(self, item: dict) -> None:
+        self.items = [i for i in self.items if i[self.id_key] != item[self.id_key]] + [item]
+        if self.ordered:
+            self.items.sort(key=lambda i: i[self.id_key])
         self.save()
+
+    def summary(self) -> dict:
+        raise NotImplementedError
+
+    def save(self) -> None:
+        write_json(self.path, {"summary": self.summary(), "skipped_lines": self.skipped, self.items_key: self.items})
+
+
+class Report(ResumableReport):
+    """The report of `manage.py simulate`, with each consultation beside it as a conversation."""
+
+    items_key, id_key, what, ordered = "cases", "index", "simulation report", True
+
+    @property
+    def cases(self) -> list[dict]:
+        return self.items
 
     def summary(self) -> dict:
         n = len(self.cases)
@@ -84,7 +108,7 @@ class Report:
         return self.path.with_name(self.path.stem + ".conversations.jsonl")
 
     def save(self) -> None:
-        write_json(self.path, {"summary": self.summary(), "skipped_lines": self.skipped, "cases": self.cases})
+        super().save()
         roles = {"patient": "user", "doctor": "assistant"}
         lines = [json.dumps({"id": f"case-{c['index']}", "case": c["index"], "messages": [
             {"role": roles[t["role"]], "content": t["text"]} for t in c.get("transcript", [])]}, ensure_ascii=False)

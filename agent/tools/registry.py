@@ -22,4 +22,4 @@ def tools_for(role: str, phase: str, context: ToolContext | None = None) -> list
     """The tools offered to the model for this role and phase, and that the context can serve (the policies
     check every call again)."""
     return [tool for tool in TOOLS.values() if role in tool.roles and phase in tool.phases
-            and (not tool.needs or (context is not None and context.can(tool.needs)))]
+            and (context.can(tool.needs) if context is not None else not tool.needs)]

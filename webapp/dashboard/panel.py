@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from agent.safety.escalation import DEADLINE_EXTENSION
 from fhir.access import requester_for_user
 from fhir.release import CONFIRMATION_SYSTEM, UNCONFIRMED
 from fhir.store import Repository
@@ -55,7 +56,8 @@ class PanelRow:
 
 def flag_summary(flag: dict) -> dict:
     coding = (flag.get("code", {}).get("coding") or [{}])[0]
-    deadline = next((e.get("valueDateTime") for e in flag.get("extension", []) if "valueDateTime" in e), None)
+    deadline = next((e.get("valueDateTime") for e in flag.get("extension", []) if e.get("url") == DEADLINE_EXTENSION),
+                    None)
     return {"id": flag["id"], "level": coding.get("code", ""), "text": flag.get("code", {}).get("text", ""),
             "since": flag.get("period", {}).get("start"), "respond_by": deadline}
 

@@ -19,15 +19,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from agent.management.commands.simulate import (
-    CHILD,
-    ModelClients,
-    prepare_simulation_process,
-    rerun_in_own_database,
-)
 from agent.model.client import ModelUnavailable
 from agent.simulation.consultation import SimulationStopped
 from agent.simulation.memory import SCENARIOS, MemoryReport, read_scenarios, run_scenario
+from agent.simulation.runs import (
+    CHILD,
+    ModelClients,
+    add_run_arguments,
+    prepare_simulation_process,
+    rerun_in_own_database,
+)
 
 
 class Command(BaseCommand):
@@ -36,16 +37,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--out", required=True, help="the report (JSON); scenarios already in it are skipped")
         parser.add_argument("--scenarios", default=str(SCENARIOS), help="scenarios, one JSON object per line")
-        parser.add_argument("--model", default="", help="OpenAI-compatible base URL of the agent's model "
-                                                        "(default: the configured model; if it does not answer, "
-                                                        "the default CPU model is started for the run)")
-        parser.add_argument("--model-name", default="", help="model name to send (default: what the server lists)")
+        add_run_arguments(parser, "memory.sqlite3")
         parser.add_argument("--limit", type=int, default=0, help="only the first N usable scenarios of the file")
-        parser.add_argument("--database", default="", help="SQLite file for the simulated patients "
-                                                           "(default: var/memory.sqlite3)")
-        parser.add_argument("--in-place", action="store_true",
-                            help="use the configured database instead of a database of its own")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options) -> None:
         if options["limit"] < 0:

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from agent.management.commands.simulate import client_for
 from agent.model.client import ModelUnavailable, default_client
 from agent.simulation.grading import grade, read_conversation
 from agent.simulation.report import write_json
+from agent.simulation.runs import client_for
 
 
 def read_jsonl(path: str, what: str, parse) -> tuple[list, list[dict]]:

@@ -14,10 +14,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from agent.management.commands.grade import read_jsonl
-from agent.management.commands.simulate import client_for
 from agent.simulation.cases import read_cases
 from agent.simulation.grading import read_conversation
 from agent.simulation.rubrics import case_rubric, conversation_rubric
+from agent.simulation.runs import client_for
 
 
 class Command(BaseCommand):

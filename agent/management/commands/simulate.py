@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from agent.model.client import ModelClient, ModelConfig, ModelUnavailable, TimedClient, default_client
+from agent.model.client import ModelUnavailable
 from agent.simulation.cases import read_cases
 from agent.simulation.consultation import (
     SimulationStopped,
+    examinations_requested,
     grounding_counts,
     run_consultation,
     trajectory_records,
@@ -33,31 +31,13 @@ from agent.simulation.judge import judge
 from agent.simulation.patient import SimulatedPatient
 from agent.simulation.personas import DEFAULT, PERSONAS, persona
 from agent.simulation.report import Report
-
-CHILD = "CONTINUUM_SIMULATION_CHILD"
-
-
-def served_model(base_url: str, timeout: float = 5.0) -> str | None:
-    """The first model a server lists at /models, or None when it does not answer."""
-    try:
-        answer = httpx.get(base_url.rstrip("/") + "/models", timeout=timeout)
-        answer.raise_for_status()
-        models = answer.json().get("data") or []
-        return str(models[0]["id"]) if models else ""
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
-        return None
-
-
-def client_for(url: str, name: str, max_tokens: int) -> ModelClient:
-    """A client for any OpenAI-compatible server (vLLM, llama.cpp); the model name is asked of the server."""
-    listed = served_model(url)
-    if listed is None:
-        raise CommandError(f"the model server at {url} does not answer (GET {url.rstrip('/')}/models failed)")
-    base = ModelConfig.from_settings()
-    return ModelClient(ModelConfig(base_url=url, model=name or listed or base.model, api_key=base.api_key,
-                                   timeout=base.timeout, connect_timeout=base.connect_timeout,
-                                   max_retries=base.max_retries, max_tokens=max_tokens,
-                                   temperature=base.temperature))
+from agent.simulation.runs import (
+    CHILD,
+    ModelClients,
+    add_run_arguments,
+    prepare_simulation_process,
+    rerun_in_own_database,
+)
 
 
 class Command(BaseCommand):
@@ -66,10 +46,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--cases", required=True, help="AgentClinic-format cases, one JSON object per line")
         parser.add_argument("--out", required=True, help="the report (JSON); cases already in it are skipped")
-        parser.add_argument("--model", default="", help="OpenAI-compatible base URL of the doctor's model "
-                                                        "(default: the configured model; if it does not answer, "
-                                                        "the default CPU model is started for the run)")
-        parser.add_argument("--model-name", default="", help="model name to send (default: what the server lists)")
+        add_run_arguments(parser, "simulation.sqlite3")
         parser.add_argument("--patient-model", default="",
                             help="base URL for the patient simulator's phrasing (default: the doctor's); "
                                  "'none' states the facts plainly without a model")
@@ -79,11 +56,6 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=0, help="only the first N usable cases of the file")
         parser.add_argument("--persona", default=DEFAULT, choices=sorted(PERSONAS), help="how the patient talks")
         parser.add_argument("--max-turns", type=int, default=8, help="doctor replies before the consultation ends")
-        parser.add_argument("--database", default="", help="SQLite file for the simulated patients "
-                                                           "(default: var/simulation.sqlite3)")
-        parser.add_argument("--in-place", action="store_true",
-                            help="use the configured database instead of a simulation database of its own")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options) -> None:
         if not options["in_place"] and os.environ.get(CHILD) != "1":
@@ -155,7 +127,7 @@ class Command(BaseCommand):
             "judge_reason": verdict.reason,
             "ending": consultation.ending,
             "elicited": sorted(f.text for f in patient.elicited),
-            "examinations": patient_requests(consultation),
+            "examinations": examinations_requested(records),
             "simulator_problems": [str(p) for p in patient.problems],
             "grounding": grounding_counts(records),
             "transcript": consultation.transcript,
@@ -178,78 +150,3 @@ class Command(BaseCommand):
             argv.append("--no-progress")
         rerun_in_own_database("simulate", argv, Path(options["database"] or settings.VAR_DIR / "simulation.sqlite3"),
                               self.stderr)
-
-
-def prepare_simulation_process() -> None:
-    """Nobody watches a simulated conversation: its events go to an in-process channel layer, not to Redis; and
-    a child running in its own database migrates it first."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    if os.environ.get(CHILD) == "1":
-        call_command("migrate", verbosity=0, interactive=False)
-
-
-def rerun_in_own_database(command: str, argv: list[str], database: Path, stderr) -> None:
-    """manage.py <command> <argv> in a child process whose database is the SQLite file `database` (migrated
-    there), so simulated patients never enter the clinic's record."""
-    env = {**os.environ, CHILD: "1", "SQLITE_PATH": str(database), "DATABASE_URL": ""}
-    stderr.write(f"simulated patients go to {database} (not the clinic's database)")
-    code = subprocess.call([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), command, *argv], env=env)
-    if code:
-        raise CommandError(f"{command} stopped (exit status {code})", returncode=code)
-
-
-class ModelClients:
-    """The doctor's, the patient simulator's and the grader's clients; starts the CPU model if it must."""
-
-    def __init__(self, options: dict) -> None:
-        self.options = options
-        self.service = None
-
-    def __enter__(self) -> tuple[TimedClient, ModelClient | None, ModelClient | None]:
-        options = self.options
-        if options["model"]:
-            doctor = client_for(options["model"], options["model_name"], settings.MODEL_MAX_TOKENS)
-        elif served_model(settings.MODEL_BASE_URL) is not None:
-            doctor = default_client()
-        else:
-            doctor = self.start_local_model()
-        # The report splits each case's time between the model and the harness: the doctor gets a client of its
-        # own, whose waiting time no other role adds to.
-        patient = grader = doctor
-        doctor = TimedClient(doctor.config)
-        if options["patient_model"]:
-            patient = None if options["patient_model"] == "none" else client_for(options["patient_model"], "", 200)
-        if options["grader_model"]:
-            grader = None if options["grader_model"] == "none" else client_for(options["grader_model"], "", 100)
-        return doctor, patient, grader
-
-    def start_local_model(self) -> ModelClient:
-        from scripts.fetch_model import fetch
-        from scripts.stack import free_port, start_model_server
-
-        model_file = fetch(os.environ.get("LOCAL_MODEL", "default"))
-        port = free_port()
-        sys.stderr.write(f"no model server answers at {settings.MODEL_BASE_URL}: starting {model_file.name} "
-                         f"on port {port} for this run\n")
-        log = Path(settings.VAR_DIR) / "logs" / "simulate-model.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self.service = start_model_server(model_file, port, "continuum-local", log)
-        return client_for(f"http://127.0.0.1:{port}/v1", "continuum-local", settings.MODEL_MAX_TOKENS)
-
-    def __exit__(self, *exc) -> None:
-        if self.service is not None:
-            self.service.stop()
-
-
-def patient_requests(consultation) -> list[dict]:
-    """The examinations and tests the doctor asked for (read back from its trajectories' tool calls)."""
-    from agent.models import Trajectory
-
-    requests = []
-    for steps in Trajectory.objects.filter(turn__conversation_id=consultation.conversation_id).values_list(
-            "steps", flat=True):
-        for step in steps:
-            if step.get("kind") == "tool_call" and step.get("tool") == "request_examination":
-                requests.append({"arguments": step.get("arguments"), "ok": step.get("ok")})
-    return requests
-
