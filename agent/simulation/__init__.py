@@ -8,7 +8,8 @@ measurement.py  the measurement role: examination findings and test results on r
 termination.py  the termination gate: when the consultation is over, and the diagnosis the doctor gave
 judge.py        whether a diagnosis is the correct one (normalised match, then a grader model)
 consultation.py one case through the live harness (agent/turn.py), exactly as a patient's chat runs
-report.py       the resumable report of `manage.py simulate`
+report.py       resumable reports (simulate's; memory's builds on it)
+runs.py         how an evaluation command runs: its model clients and a database of its own
 rubrics.py      HealthBench-format rubrics per case or conversation (versioned)
 grading.py      a grader model judges each criterion; HealthBench scoring
 memory.py       multi-visit scenarios: a fact from weeks ago, recalled and used (or not)
