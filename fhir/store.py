@@ -289,7 +289,11 @@ class Repository:
         if request.summary == "count":
             return SearchResult(request, [], total=total)
         queryset = apply_sort(queryset, resource_type, request.sort or [("_lastUpdated", True)])
-        rows = list(queryset[request.offset:request.offset + request.count])
+        # Page by key first, then read the page's content: sorting whole rows would drag every matching resource's
+        # JSON through the sorter (a patient with 10,000 observations: seconds instead of milliseconds).
+        page = list(queryset.values_list("pk", flat=True)[request.offset:request.offset + request.count])
+        by_pk = StoredResource.objects.in_bulk(page)
+        rows = [by_pk[pk] for pk in page]
         for row in rows:
             if row.patient_id:
                 record.patients.add(row.patient_id)
