@@ -70,3 +70,21 @@ class AgentSwitch(models.Model):
 
     def __str__(self) -> str:
         return "agent paused" if self.paused else "agent running"
+
+
+class MeasurementJob(models.Model):
+    """A patient message that reports readings, until a worker has recorded them. The database, not the broker, is
+    the record of what is still to do: the reconciler re-enqueues a job the queue lost (an unreachable broker, a
+    worker that died), and recording is idempotent, so a duplicate is harmless."""
+
+    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="measurement_job")
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # times handed to the broker
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "enqueued_at"], name="measurement_job_todo")]
+
+    def __str__(self) -> str:
+        return f"readings of message {self.message_id} ({'done' if self.done_at else 'to do'})"

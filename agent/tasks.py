@@ -25,6 +25,25 @@ def run_turn(self, turn_id: int) -> None:
         raise self.retry(countdown=2, exc=exc) from exc
 
 
+@shared_task(bind=True, name="agent.tasks.record_measurements", max_retries=5)
+def record_measurements(self, message_id: int) -> int:
+    """The readings a patient reported in one message -> Observations, then the trend rules. Idempotent, so a
+    retry (or a redelivery after a worker died) writes nothing twice. Returns how many Observations it wrote."""
+    from webapp.actions.measurements import do_record_measurements
+
+    try:
+        return do_record_measurements(message_id).created
+    except Exception as exc:  # the database was busy or away: try again shortly
+        raise self.retry(countdown=5, exc=exc) from exc
+
+
+@shared_task(name="agent.tasks.reconcile_measurements")
+def reconcile_measurements() -> list[int]:
+    from webapp.actions.measurements import do_reconcile_measurements
+
+    return do_reconcile_measurements()
+
+
 @shared_task(name="agent.tasks.reconcile_turns")
 def reconcile_turns() -> list[int]:
     return do_reconcile_turns()

@@ -35,6 +35,7 @@ from agent.tools.recall_record import BUDGET_CHARS as RECALL_BUDGET_CHARS
 from agent.tools.registry import tools_for
 from fhir.access import agent_requester
 from fhir.store import Repository
+from webapp.actions.summaries import do_draft_summary
 from webapp.actions.turns import (
     do_claim_turn,
     do_complete_turn,
@@ -330,14 +331,18 @@ def after_reply(run: TurnRun, plan: Plan, messages: list[dict], text: str, conte
                 run.step("model_unavailable", agent=step.agent, error=str(exc))
         elif step.action == "summarise":
             note = summary_agent.from_picture(picture)
+            by_model = False
             if step.model_call:
                 ask = [*messages, {"role": "assistant", "content": text},
                        {"role": "system", "content": summary_agent.AGENT.instructions}]
                 try:
-                    note = run.complete(ask, tools=None, agent=step.agent).content.strip() or note
+                    written = run.complete(ask, tools=None, agent=step.agent).content.strip()
+                    note, by_model = (written, True) if written else (note, False)
                 except ModelUnavailable as exc:
                     run.step("model_unavailable", agent=step.agent, error=str(exc))
-            run.step("summary", agent=step.agent, text=note)
+            # The SOAP draft for the care team to sign (webapp/actions/summaries.py), once per episode.
+            draft = do_draft_summary(run.turn, picture, note, text, by_model)
+            run.step("summary", agent=step.agent, text=note, composition=draft["id"] if draft else None)
     save_state(run.turn, picture, note)
 
 

@@ -1,15 +1,17 @@
-"""The clinician panel's server time with a 1,000-patient panel.
+"""Dashboard server time: the clinician panel with a 1,000-patient panel, and a patient's page with 10,000
+observations.
 
-    python -m bench.dashboard [--patients 1000] [--renders 30]
+    python -m bench.dashboard [--patients 1000] [--observations 10000] [--renders 30]
 
 Builds a fresh SQLite database with one clinician whose care team holds N patients: 5 % with an open red flag
 (raised by the real triage path), 30 % with one to three unconfirmed facts recorded by the agent, 10 % with an
 agent proposal waiting, and one patient message each (half of them read by the clinician). Then renders
 /patients/ through Django's test client (server time: the view, its audited record reads and the template) and
-prints p50/p95. No assertions: it prints figures for docs/benchmarks.md.
-
-Not measured yet (the parts of the dashboard that do not exist yet): the patient page with 10,000 observations and
-the check-in scheduler.
+prints p50/p95. Then gives one more patient --observations home readings (blood pressure panels with two
+components, weights, heart rates and glucose values, a reading every few hours over years) and renders the pages
+that read them: the clinician's view of that patient (/chat/<conversation>/: record review, trends of the newest
+1,000 observations, inquiry state, the conversation) and the patient's own record page (/care/record/).
+No assertions: it prints figures for docs/benchmarks.md. The check-in scheduler has its own: bench/checkins.py.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--observations", type=int, default=10000)
     parser.add_argument("--renders", type=int, default=30)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="continuum-bench-dashboard-"))
@@ -81,19 +84,82 @@ def main() -> None:
             do_mark_conversation_read(clinician, patient.conversation)
     print(f"built {args.patients} patients in {time.monotonic() - started:.0f} s")
 
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, SQLite")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(clinician)
+    measure(client, "/patients/", f"panel of {args.patients} patients", args.renders)
+
+    started = time.monotonic()
+    patient = do_create_patient("bench-measured", None)
+    do_add_to_care_team(clinician, patient)
+    write_observations(patient, args.observations)
+    print(f"wrote {args.observations} observations in {time.monotonic() - started:.0f} s")
+    measure(client, f"/chat/{patient.conversation.public_id}/",
+            f"clinician's page of a patient with {args.observations} observations", args.renders)
+    own = Client(HTTP_HOST="127.0.0.1")
+    own.force_login(patient)
+    measure(own, "/care/record/", f"patient's own record page ({args.observations} observations)", args.renders)
+
+
+def measure(client, url: str, what: str, renders: int) -> None:
     times = []
-    for _ in range(args.renders + 2):
+    for _ in range(renders + 2):
         t0 = time.perf_counter()
-        response = client.get("/patients/")
+        response = client.get(url)
         times.append(1000 * (time.perf_counter() - t0))
         if response.status_code != 200:
-            raise SystemExit(f"/patients/ answered {response.status_code}: {response.content[:300]!r}")
+            raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
     times = times[2:]  # warm-up
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, SQLite")
-    print(f"panel of {args.patients} patients: p50 {statistics.median(times):.0f} ms, p95 {pct(times, 0.95):.0f} ms, "
-          f"max {max(times):.0f} ms over {args.renders} renders ({len(response.content) // 1024} KiB)")
+    print(f"{what}: p50 {statistics.median(times):.0f} ms, p95 {pct(times, 0.95):.0f} ms, "
+          f"max {max(times):.0f} ms over {renders} renders ({len(response.content) // 1024} KiB)")
+
+
+def write_observations(patient, count: int) -> None:
+    """Home readings a few hours apart, newest now, through the agent's Repository (validated, indexed, audited),
+    in transaction bundles of 500 so that writing 10,000 takes minutes, not an hour."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fhir.access import agent_requester
+    from fhir.operations.transaction import process_bundle
+    from fhir.store import Repository
+
+    repo = Repository(agent_requester(patient.fhir_id), channel="agent")
+    subject = {"reference": f"Patient/{patient.fhir_id}"}
+    start = timezone.now() - timedelta(hours=4 * count)
+
+    def loinc(code: str, text: str) -> dict:
+        return {"coding": [{"system": "http://loinc.org", "code": code}], "text": text}
+
+    def quantity(value: float, unit: str, code: str) -> dict:
+        return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
+
+    def reading(i: int) -> dict:
+        when = (start + timedelta(hours=4 * i)).isoformat()
+        base = {"resourceType": "Observation", "status": "final", "subject": subject, "effectiveDateTime": when,
+                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                          "code": "vital-signs"}]}]}
+        kind = i % 4
+        if kind == 0:
+            return {**base, "code": loinc("85354-9", "Blood pressure"), "component": [
+                {"code": loinc("8480-6", "Systolic"), "valueQuantity": quantity(120 + i % 25, "mmHg", "mm[Hg]")},
+                {"code": loinc("8462-4", "Diastolic"), "valueQuantity": quantity(75 + i % 15, "mmHg", "mm[Hg]")}]}
+        if kind == 1:
+            return {**base, "code": loinc("29463-7", "Body weight"),
+                    "valueQuantity": quantity(80 + (i % 30) / 10, "kg", "kg")}
+        if kind == 2:
+            return {**base, "code": loinc("8867-4", "Heart rate"), "valueQuantity": quantity(60 + i % 30, "/min",
+                                                                                             "/min")}
+        return {**base, "code": loinc("15074-8", "Glucose"), "valueQuantity": quantity(5 + (i % 40) / 10, "mmol/L",
+                                                                                       "mmol/L"),
+                "referenceRange": [{"low": quantity(3.9, "mmol/L", "mmol/L"), "high": quantity(7.8, "mmol/L",
+                                                                                              "mmol/L")}]}
+
+    for first in range(0, count, 500):
+        entries = [{"resource": reading(i), "request": {"method": "POST", "url": "Observation"}}
+                   for i in range(first, min(count, first + 500))]
+        process_bundle(repo, {"resourceType": "Bundle", "type": "transaction", "entry": entries})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,12 @@
   function show(event) {
     if (event.type === "alert.red_flag") {
       banner.textContent = `New ${event.level} red flag: ${event.patient}: ${(event.reasons || []).join("; ")}`;
+    } else if (event.type === "alert.trend") {
+      banner.textContent = `Abnormal trend: ${event.patient}: ${(event.reasons || []).join("; ")}`;
+    } else if (event.type === "alert.missed_check_in") {
+      banner.textContent = `Missed check-in: ${event.patient}: ${event.text || ""}`;
+    } else if (event.type === "alert.escalated") {
+      banner.textContent = `An unacknowledged alert was escalated to ${(event.to || []).join(", ")}.`;
     } else if (event.type === "alert.agent_paused") {
       banner.textContent = `The agent has been paused for everyone by ${event.by}: ${event.reason}`;
     } else if (event.type === "alert.agent_resumed") {

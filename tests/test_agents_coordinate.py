@@ -33,7 +33,7 @@ def test_every_specialist_has_its_own_instructions_and_tools():
     assert set(AGENTS) == {"memory", "inquiry", "evidence", "safety", "summary"}
     assert len({agent.instructions for agent in AGENTS.values()}) == len(AGENTS)
     assert AGENTS["memory"].tools == {"recall_record", "record_fact"}
-    assert AGENTS["safety"].tools == {"escalate", "propose_to_clinician"}
+    assert AGENTS["safety"].tools == {"escalate", "propose_to_clinician", "schedule_checkin"}
     assert AGENTS["inquiry"].tools == AGENTS["summary"].tools == frozenset()
 
 
@@ -63,7 +63,8 @@ def test_once_the_history_is_taken_the_evidence_agent_speaks_and_the_summary_age
     assert [(s["agent"], s["action"], s["model_call"]) for s in plan["steps"]][2:] == [
         ("evidence", "reply", True), ("memory+safety", "decide", True), ("summary", "summarise", False)]
     assert AGENTS["evidence"].instructions in scripted_model.requests[0]["messages"][0]["content"]
-    assert offered_in_decision(scripted_model.requests[1]) == {"record_fact", "escalate", "propose_to_clinician"}
+    assert offered_in_decision(scripted_model.requests[1]) == {"record_fact", "escalate", "propose_to_clinician",
+                                                                "schedule_checkin"}
     [summary] = [s for s in record.steps if s["kind"] == "summary"]
     assert summary["agent"] == "summary" and summary["text"] == InquiryState.objects.get(turn=turn).summary
     assert record.model_calls == 2
@@ -78,7 +79,8 @@ def test_the_full_plan_lets_each_specialist_call_the_model(cast, scripted_model,
                          Script(text="Headache for 1 day, throbbing, 6/10, no red flags, no medication."))
     run_turn(turn.id, client_for(scripted_model))
     speaker, memory, summary = scripted_model.requests
-    assert [t["function"]["name"] for t in speaker["tools"]] == ["propose_to_clinician", "escalate", "search_evidence"]
+    assert [t["function"]["name"] for t in speaker["tools"]] == ["propose_to_clinician", "escalate", "search_evidence",
+                                                              "schedule_checkin"]
     assert [t["function"]["name"] for t in memory["tools"]] == ["recall_record", "record_fact"]
     assert memory["messages"][-1] == {"role": "system", "content": AGENTS["memory"].instructions}
     assert summary["messages"][-1] == {"role": "system", "content": AGENTS["summary"].instructions}

@@ -16,6 +16,7 @@ from fhir.store import Repository
 from tests.support.cast import PASSWORD, make_clinician, make_patient
 from tests.support.chat_client import run_async
 from tests.support.fhir import FhirClient
+from webapp.actions.accounts import do_add_to_care_team
 from webapp.actions.messages import do_send_patient_message
 from webapp.dashboard.consumers import AlertsConsumer
 from webapp.dashboard.panel import panel_rows
@@ -154,3 +155,39 @@ def test_a_large_panel_is_paged_most_urgent_first(ward, settings, monkeypatch):
     last = client.get("/patients/?page=3").content.decode()
     assert "quiet-patient" in last and "emergency-patient" not in last
     assert client.get("/patients/?page=99").status_code == 200  # past the end: the last page
+
+
+def test_trends_and_overdue_check_ins_come_after_red_flags_and_before_waiting_work(ward):
+    """Abnormal trends, then overdue check-ins, sit between red flags and the rest; plans to approve and summaries
+    to sign count as work waiting."""
+    from datetime import timedelta
+
+    from webapp.actions.followup import check_in_kind, do_propose_plan
+    from webapp.actions.measurements import do_record_measurements
+    from webapp.chat.models import Message
+    from webapp.clock import now
+    from webapp.followup.resources import missed_flag
+
+    patients, carol = ward
+    trend, overdue = make_patient("trend-patient"), make_patient("overdue-patient")
+    for patient in (trend, overdue):
+        do_add_to_care_team(carol, patient)
+    do_send_patient_message(trend, trend.conversation, "my sats this morning were 89%")
+    do_record_measurements(Message.objects.filter(conversation=trend.conversation).latest("id").id)  # the task's work
+    repo = Repository(agent_requester(overdue.fhir_id), channel="agent")
+    task = repo.create({"resourceType": "Task", "status": "failed", "intent": "plan",
+                        "for": {"reference": f"Patient/{overdue.fhir_id}"},
+                        "description": "How is your blood pressure today?"}).resource
+    repo.create(missed_flag(overdue.fhir_id, task, now(), now() + timedelta(hours=4)))
+    do_propose_plan(patients["quiet"], [check_in_kind(patients["quiet"], "blood pressure",
+                                                      "What is your blood pressure today?", 3)])
+
+    rows = panel_rows(carol)
+    assert [r.patient.username for r in rows][:5] == [
+        "emergency-patient", "urgent-patient", "trend-patient", "overdue-patient", "waiting-patient"]
+    assert rows[2].top_level == "trend" and "89" in rows[2].flags[0]["text"]
+    assert rows[3].top_level == "overdue" and "blood pressure" in rows[3].flags[0]["text"]
+    quiet = next(r for r in rows if r.patient.username == "quiet-patient")
+    assert quiet.plans == 1
+    page = logged_in(carol).get("/patients/").content.decode()
+    assert "TREND</strong>" in page and "OVERDUE CHECK-IN</strong>" in page and "1 plan to approve" in page

@@ -14,12 +14,17 @@ def send(patient, text):
     return do_send_patient_message(patient, patient.conversation, text)
 
 
+def first_system_message(patient) -> Message:
+    """The fixed reply (the care team's alert notice, when someone was alerted, comes after it)."""
+    return Message.objects.filter(conversation=patient.conversation, author=Author.SYSTEM).order_by("id").first()
+
+
 def test_an_emergency_gets_the_fixed_reply_with_the_local_number_and_no_model_turn(cast):
     alice = cast["alice"]  # in the UK
     result = send(alice, "I have crushing chest pain and I'm sweating")
     stored = Message.objects.get(id=result.message.id)
     assert stored.triage_level == Level.EMERGENCY and "chest pain" in stored.triage_reasons[0]
-    reply = Message.objects.get(conversation=alice.conversation, author=Author.SYSTEM)
+    reply = first_system_message(alice)
     assert "Call 999 now" in reply.text
     assert not Turn.objects.exists()
 
@@ -29,14 +34,14 @@ def test_the_fixed_reply_is_in_the_patients_language(cast):
 
     pierre = make_patient(language="fr", country="FR")
     send(pierre, "J'ai une douleur à la poitrine et je transpire")
-    reply = Message.objects.get(conversation=pierre.conversation, author=Author.SYSTEM)
+    reply = first_system_message(pierre)
     assert "Appelez le 112" in reply.text
 
 
 def test_an_urgent_message_is_told_to_be_seen_today_and_still_answered(cast):
     bob = cast["bob"]  # in the US
     send(bob, "I have some chest pain when I climb stairs")
-    notice = Message.objects.get(conversation=bob.conversation, author=Author.SYSTEM)
+    notice = first_system_message(bob)
     assert "seen by a clinician today" in notice.text and "911" in notice.text
     assert Turn.objects.filter(conversation=bob.conversation).count() == 1
 

@@ -48,7 +48,7 @@ def test_a_clinician_replies_takes_over_and_hands_back(cast):
     assert not Turn.objects.filter(conversation=conversation, status=TurnStatus.PENDING).exists()
     # Red flags are still caught while a human has the conversation.
     do_send_patient_message(alice, conversation, "now I have crushing chest pain and I'm sweating")
-    assert "Call 999 now" in last(conversation, Author.SYSTEM).text
+    assert conversation.messages.filter(author=Author.SYSTEM, text__contains="Call 999 now").exists()
     page = client.get(f"/chat/{conversation.public_id}/").content.decode()
     assert 'id="taken-over"' in page and 'id="hand-back"' in page
 
@@ -86,7 +86,8 @@ def test_the_kill_switch_pauses_the_agent_for_everyone(cast):
     assert not Turn.objects.filter(conversation=alice.conversation, status=TurnStatus.PENDING).exists()
     assert "The assistant is paused right now" in last(alice.conversation, Author.SYSTEM).text
     do_send_patient_message(alice, alice.conversation, "my throat is swelling and I can't breathe")
-    assert "Call 999 now" in last(alice.conversation, Author.SYSTEM).text  # the red-flag layer needs no agent
+    # The red-flag layer needs no agent.
+    assert alice.conversation.messages.filter(author=Author.SYSTEM, text__contains="Call 999 now").exists()
     assert "paused for everyone" in logged_in(cast["carol"]).get("/patients/").content.decode()
 
     do_set_agent_paused(root, False)

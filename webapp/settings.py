@@ -112,6 +112,9 @@ INSTALLED_APPS = [
     "webapp.evidence",
     "webapp.uploads",
     "webapp.dashboard",
+    "webapp.alerts",
+    "webapp.followup",
+    "webapp.myrecord",
     "oauth2_provider",
     "fhir.apps.FhirConfig",
     "agent",
@@ -293,15 +296,37 @@ CHAT_RATE_LIMIT_WINDOW_SECONDS = envint("CHAT_RATE_LIMIT_WINDOW_SECONDS", 30)
 TURN_STALL_SECONDS = envint("TURN_STALL_SECONDS", 60)
 TURN_RETRY_MAX_SECONDS = envint("TURN_RETRY_MAX_SECONDS", 60)
 TURN_MAX_ATTEMPTS = envint("TURN_MAX_ATTEMPTS", 200)
+# Readings a patient reports: how many times the reconciler hands a message's job to the broker before leaving it
+# for a person (logged); the message itself is stored either way.
+MEASUREMENT_MAX_ATTEMPTS = envint("MEASUREMENT_MAX_ATTEMPTS", 50)
 RECONCILE_INTERVAL_SECONDS = envint("RECONCILE_INTERVAL_SECONDS", 10)
+# Follow-up check-ins (webapp/followup): how often the beat looks for due ones, the hour on the patient's clock
+# they are sent at (kept between 08:00 and 20:00), one reminder after this many hours without a reply, and a Flag
+# for the care team this many hours after the reminder.
+CHECKIN_INTERVAL_SECONDS = envint("CHECKIN_INTERVAL_SECONDS", 60)
+CHECKIN_LOCAL_HOUR = envint("CHECKIN_LOCAL_HOUR", 9)
+CHECKIN_REMINDER_HOURS = envint("CHECKIN_REMINDER_HOURS", 24)
+CHECKIN_ESCALATE_HOURS = envint("CHECKIN_ESCALATE_HOURS", 24)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-turns": {
         "task": "agent.tasks.reconcile_turns",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
     },
+    "reconcile-measurements": {
+        "task": "agent.tasks.reconcile_measurements",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
     "reconcile-uploads": {
         "task": "perception.tasks.reconcile_uploads",
         "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
+    "escalate-alerts": {
+        "task": "webapp.alerts.tasks.escalate_alerts",
+        "schedule": float(envint("ALERT_ESCALATION_INTERVAL_SECONDS", 30)),
+    },
+    "check-ins": {  # follow-up check-ins: send what is due, remind, escalate (webapp/followup/tasks.py)
+        "task": "webapp.followup.tasks.run_check_ins",
+        "schedule": float(CHECKIN_INTERVAL_SECONDS),
     },
 }
 # Perception has workers of its own: a long OCR job never holds up a chat turn.
@@ -318,6 +343,30 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Red flags: how soon a clinician must acknowledge an emergency, and see an urgent patient.
 EMERGENCY_ACK_MINUTES = envint("EMERGENCY_ACK_MINUTES", 15)
 URGENT_RESPONSE_MINUTES = envint("URGENT_RESPONSE_MINUTES", 240)
+
+# Alerts that reach someone (webapp/alerts, docs/dashboard.md): channels, the fallback, retries, the clinic's hours.
+ALERT_CHANNELS = envlist("ALERT_CHANNELS", "email,webhook")
+if set(ALERT_CHANNELS) - {"email", "webhook"}:
+    raise ImproperlyConfigured(f"ALERT_CHANNELS may name email and webhook, not {ALERT_CHANNELS!r}")
+ALERT_FALLBACK_EMAIL = envstr("ALERT_FALLBACK_EMAIL", "")
+ALERT_FALLBACK_WEBHOOK_URL = envstr("ALERT_FALLBACK_WEBHOOK_URL", "")
+ALERT_WEBHOOK_SECRET = envsecret("ALERT_WEBHOOK_SECRET", "")
+ALERT_WEBHOOK_TIMEOUT_SECONDS = envfloat("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+ALERT_DELIVERY_MAX_ATTEMPTS = envint("ALERT_DELIVERY_MAX_ATTEMPTS", 5)
+ALERT_RETRY_BASE_SECONDS = envint("ALERT_RETRY_BASE_SECONDS", 10)  # backoff 10, 20, 40 ... s, at most 300
+ALERT_DELIVERY_STALE_SECONDS = envint("ALERT_DELIVERY_STALE_SECONDS", 600)
+if ALERT_DELIVERY_STALE_SECONDS < 360:  # shorter than the longest backoff (300 s) would re-send waiting retries
+    raise ImproperlyConfigured("ALERT_DELIVERY_STALE_SECONDS must be at least 360")
+ALERT_ACK_LINK_MAX_AGE_SECONDS = envint("ALERT_ACK_LINK_MAX_AGE_SECONDS", 86400)
+ALERT_LINK_BASE_URL = envstr("ALERT_LINK_BASE_URL", "http://127.0.0.1:8000")
+ALERT_MESSAGE_DETAILS = envbool("ALERT_MESSAGE_DETAILS", True)
+CLINIC_OPENS_HOUR = envint("CLINIC_OPENS_HOUR", 8)
+CLINIC_CLOSES_HOUR = envint("CLINIC_CLOSES_HOUR", 18)
+if not 0 <= CLINIC_OPENS_HOUR < CLINIC_CLOSES_HOUR <= 24:
+    raise ImproperlyConfigured("CLINIC_OPENS_HOUR and CLINIC_CLOSES_HOUR must satisfy 0 <= opens < closes <= 24")
+CLINIC_DAYS = [day.lower() for day in envlist("CLINIC_DAYS", "mon,tue,wed,thu,fri")]
+if set(CLINIC_DAYS) - {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    raise ImproperlyConfigured(f"CLINIC_DAYS must name days as mon ... sun, not {CLINIC_DAYS!r}")
 
 # The FHIR API: OAuth 2 tokens with SMART scopes (django-oauth-toolkit), request limits.
 OAUTH2_PROVIDER = {

@@ -19,6 +19,9 @@ urlpatterns = [
     path("evidence/", include("webapp.evidence.urls")),
     path("uploads/", include("webapp.uploads.urls")),
     path("", include("webapp.dashboard.urls")),
+    path("", include("webapp.followup.urls")),
+    path("alerts/", include("webapp.alerts.urls")),
+    path("", include("webapp.myrecord.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("", include("webapp.chat.urls")),
 ]

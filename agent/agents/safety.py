@@ -13,7 +13,7 @@ AGENT = Agent(
     purpose="escalates danger and passes clinician-only actions to the care team as proposals",
     instructions="If what the patient said needs the care team soon, escalate with the reason. A prescription, "
                  "medication change, test or diagnosis is never done here: propose it to the clinician.",
-    tools=frozenset({"escalate", "propose_to_clinician"}),
+    tools=frozenset({"escalate", "propose_to_clinician", "schedule_checkin"}),
 )
 
 

@@ -1,7 +1,10 @@
 """The summary agent: a short note for the care team once the history is taken (or a red flag cut it short).
 
 On the CPU plan it is written from the structured picture without a model call; on the full plan
-(native tool calling, e.g. vLLM) the model writes it from the conversation with these instructions."""
+(native tool calling, e.g. vLLM) the model writes it from the conversation with these instructions.
+
+The note is also drafted as a SOAP Composition for the care team to edit, sign and release
+(agent/memory/summaries.py builds it from the picture and the record; webapp/actions/summaries.py writes it)."""
 
 from __future__ import annotations
 

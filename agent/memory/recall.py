@@ -53,9 +53,11 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"{title}:", *[f"- {line}" for line in lines]] if lines else []
 
 
-def read_sections(repo: Repository, patient: str) -> dict[str, list[dict]]:
+def read_sections(repo: Repository, patient: str, known: dict[str, list[dict]] | None = None) -> dict[str, list[dict]]:
     """Each section's resources, read in one audited batch of searches (types the requester may not read are
-    left out). No totals: the summary only needs the first page of each."""
+    left out). No totals: the summary only needs the first page of each. ``known``: sections the caller has already
+    read through the same Repository (a page that also plots the observations reads them once)."""
+    known = known or {}
     searches = {
         "AllergyIntolerance": [("patient", patient), ("_count", "50")],
         "Flag": [("patient", patient), ("status", "active"), ("_count", "10")],
@@ -64,8 +66,11 @@ def read_sections(repo: Repository, patient: str) -> dict[str, list[dict]]:
         "Observation": [("patient", patient), ("_sort", "-date"), ("_count", str(RECENT_OBSERVATIONS))],
         "DocumentReference": [("patient", patient), ("_sort", "-date"), ("_count", str(RECENT_DOCUMENTS))],
     }
-    wanted = [(t, [*q, ("_total", "none")]) for t, q in searches.items() if repo.requester.may_read_type(t)]
+    wanted = [(t, [*q, ("_total", "none")]) for t, q in searches.items()
+              if t not in known and repo.requester.may_read_type(t)]
     found = {t: result.matches for (t, _), result in zip(wanted, repo.search_many(wanted), strict=True)}
+    found.update(known)
+    found["Observation"] = found.get("Observation", [])[:RECENT_OBSERVATIONS]
     return {t: found.get(t, []) for t in searches}
 
 

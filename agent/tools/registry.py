@@ -8,13 +8,14 @@ from agent.tools import (
     recall_record,
     record_fact,
     request_examination,
+    schedule_checkin,
     search_evidence,
 )
 from agent.tools.base import Tool, ToolContext
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     recall_record.TOOL, record_fact.TOOL, propose_to_clinician.TOOL, escalate.TOOL, search_evidence.TOOL,
-    request_examination.TOOL,
+    request_examination.TOOL, schedule_checkin.TOOL,
 )}
 
 

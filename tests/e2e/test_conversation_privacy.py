@@ -49,6 +49,13 @@ def test_care_team_clinician_may_watch_and_others_may_not(stack, browser_context
     browser_login(other, stack.base_url, dave.username, landing="/patients/")
     assert other.goto(stack.base_url + path).status == 404
     assert other.evaluate(OPEN_SOCKET, f"/ws{path}") == "closed"
+    # Nor any page about her, nor an export of her record (the FHIR API with his browser session).
+    conversation = alice.conversation.public_id
+    for page_path in (f"/patients/{conversation}/summaries/", f"/follow-up/new/{conversation}/"):
+        assert other.goto(stack.base_url + page_path).status == 404, page_path
+    export = other.request.get(f"{stack.base_url}/fhir/Patient/{alice.fhir_id}/$everything")
+    assert export.status in (403, 404) and export.json()["resourceType"] == "OperationOutcome"
+    assert alice.fhir_id not in other.request.get(f"{stack.base_url}/fhir/Observation").text()
 
 
 def test_unauthenticated_and_cross_origin_websockets_are_refused(stack):

@@ -8,9 +8,8 @@ from django.utils import timezone
 from fhir.access import requester_for_user
 from fhir.release import CLINICIAN_VERIFIED, REJECTED
 from fhir.store import Repository
-from webapp.accounts.models import CareTeamMembership, User
-from webapp.actions.events import send_event_on_commit
-from webapp.actions.flags import alerts_group
+from webapp.accounts.models import User
+from webapp.actions.flags import send_to_care_team
 from webapp.chat.models import Conversation
 
 
@@ -37,9 +36,9 @@ def do_close_flag(clinician: User, flag_id: str) -> dict:
         patient_id = flag.get("subject", {}).get("reference", "").removeprefix("Patient/")
         event = {"type": "alert.flag_closed", "flag_id": flag_id, "patient_id": patient_id,
                  "by": clinician.get_full_name() or clinician.username}
-        for member in CareTeamMembership.objects.filter(patient__fhir_id=patient_id).values_list("clinician_id",
-                                                                                                  flat=True):
-            send_event_on_commit(alerts_group(member), event)
+        patient = User.objects.filter(fhir_id=patient_id).first()
+        if patient is not None:
+            send_to_care_team(patient, event)
     return written
 
 

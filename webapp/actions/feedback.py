@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from agent.models import Trajectory
 from webapp.accounts.models import CareTeamMembership, User
-from webapp.actions.events import send_event_on_commit
-from webapp.actions.flags import alerts_group
+from webapp.actions.flags import send_to_care_team
 from webapp.chat.models import Author, Message, MessageReport
 
 MAX_REASON_CHARS = 1000
@@ -34,9 +33,7 @@ def do_report_message(patient: User, message_id: int, reason: str) -> MessageRep
             event = {"type": "alert.message_reported", "patient": patient.get_full_name() or patient.username,
                      "patient_id": patient.fhir_id, "message_id": message.id, "reason": reason,
                      "conversation": str(message.conversation.public_id)}
-            for clinician_id in CareTeamMembership.objects.filter(patient=patient).values_list("clinician_id",
-                                                                                                 flat=True):
-                send_event_on_commit(alerts_group(clinician_id), event)
+            send_to_care_team(patient, event)
     except IntegrityError:  # reported before: one report per message and patient
         return MessageReport.objects.get(message=message, reporter=patient)
     return report

@@ -31,6 +31,27 @@ def respond_within(level: Level) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+def send_to_care_team(patient, event: dict) -> None:
+    """An event to every open dashboard of the patient's care team, after commit (one group per clinician)."""
+    for clinician_id in CareTeamMembership.objects.filter(patient=patient).values_list("clinician_id", flat=True):
+        send_event_on_commit(alerts_group(clinician_id), event)
+
+
+def notify_care_team(patient, flag: dict, event: dict) -> None:
+    """Tell the patient's care team about a new Flag: every open dashboard live, after commit. Every Flag that
+    needs a person (red flags, trend rules, missed check-ins) goes through here. It also gets an alert that
+    reaches someone when no dashboard is open (webapp/actions/alerts.py): delivered by a worker after commit,
+    never here on the patient's message path, and escalated along the care team until acknowledged."""
+    from webapp.actions.alerts import do_create_alert  # it imports alerts_group from here
+
+    send_to_care_team(patient, event)
+    try:
+        with transaction.atomic():
+            do_create_alert(patient, flag, event)
+    except Exception:  # the Flag and the live alerts stand even if the alert cannot be recorded
+        log.exception("could not create the alert for Flag/%s", flag.get("id"))
+
+
 def do_raise_red_flag(message: Message, triage: TriageResult) -> dict | None:
     """Write the Flag and alert the care team. Never raises: the fixed reply has already been sent."""
     patient = message.conversation.patient
@@ -47,9 +68,7 @@ def do_raise_red_flag(message: Message, triage: TriageResult) -> dict | None:
                      "flag_id": written["id"], "patient_id": patient.fhir_id, "patient": patient.get_full_name()
                      or patient.username, "message_id": message.id, "conversation": str(message.conversation.public_id),
                      "respond_by": flag["extension"][0]["valueDateTime"]}
-            for clinician_id in CareTeamMembership.objects.filter(patient=patient).values_list("clinician_id",
-                                                                                                 flat=True):
-                send_event_on_commit(alerts_group(clinician_id), event)
+            notify_care_team(patient, written, event)
     except Exception:  # a failure here must not undo the reply the patient already has
         log.exception("could not record the red flag of message %s", message.id)
         return None

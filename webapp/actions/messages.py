@@ -16,7 +16,9 @@ from agent.safety.triage import TriageResult, triage_message
 from webapp.accounts.models import User, language_and_emergency_number
 from webapp.actions.events import enqueue_turn, send_event_on_commit
 from webapp.actions.flags import do_raise_red_flag
+from webapp.actions.followup import do_mark_check_ins_answered
 from webapp.actions.handover import agent_paused, paused_reply
+from webapp.actions.measurements import queue_measurements
 from webapp.chat.models import Author, Conversation, Message, Turn, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,10 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
     # flooded ones too), synchronously, before any turn is queued: an emergency
     # reply never waits behind a busy queue or depends on the model.
     triage = do_triage_message(message)
+    # Readings it reports ("my BP was 150/95") are recorded on a worker after commit, whoever answers: the
+    # agent, a clinician who has taken over, or nobody (paused); finding them takes microseconds.
+    queue_measurements(message)
+    answer_check_ins(conversation, message)
     if triage.level == Level.EMERGENCY:
         return result  # the fixed emergency reply is the answer; no model turn
     # Read fresh: a consumer's conversation object is as old as its socket.
@@ -94,6 +100,15 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
         ))
     do_queue_turn(conversation, message)
     return result
+
+
+def answer_check_ins(conversation: Conversation, message: Message) -> None:
+    """A reply after a follow-up check-in answers it (one indexed query when none is open). After the red-flag
+    check, and never fatal: the message is stored and must still be answered."""
+    try:
+        do_mark_check_ins_answered(conversation, message)
+    except Exception:
+        log.exception("could not mark the check-ins of conversation %s answered", conversation.pk)
 
 
 def do_triage_message(message: Message) -> TriageResult:

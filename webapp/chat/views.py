@@ -17,7 +17,9 @@ from webapp.actions.dashboard import do_mark_conversation_read
 from webapp.actions.feedback import do_report_message
 from webapp.chat.models import Conversation, MessageReport
 from webapp.dashboard.record import patient_record
-from webapp.dashboard.trends import patient_trends
+from webapp.dashboard.timeline import patient_timeline
+from webapp.dashboard.trends import newest_observations, patient_trends
+from webapp.followup.pages import conversation_section
 
 HISTORY_LIMIT = 200
 
@@ -55,11 +57,14 @@ def conversation(request: HttpRequest, conversation_id) -> HttpResponse:
     extra = {"inquiry": inquiry_panel(convo)}
     if request.user.role == Role.CLINICIAN:
         do_mark_conversation_read(request.user, convo)
-        extra["record"] = patient_record(request.user, convo.patient)
+        observations = newest_observations(request.user, convo.patient)  # one read for the three below
+        extra["record"] = patient_record(request.user, convo.patient, observations)
+        extra["timeline"] = patient_timeline(request.user, convo.patient, observations=observations)
         extra["reports"] = list(MessageReport.objects.filter(message__conversation=convo, resolved_at__isnull=True)
                                 .select_related("message").order_by("id"))
-        extra["trends"] = [(f"series-{i}", s.as_json()) for i, s in enumerate(patient_trends(request.user,
-                                                                                             convo.patient))]
+        trends = patient_trends(request.user, convo.patient, observations=observations)
+        extra["trends"] = [(f"series-{i}", s.as_json()) for i, s in enumerate(trends)]
+        extra["followup"] = conversation_section(request.user, convo.patient)
     return _render_conversation(request, convo, can_write=False, extra=extra)
 
 

@@ -1,11 +1,12 @@
 """The clinician's panel: their patients (care team only), most urgent first.
 
-Order: open red flags (emergency before urgent, then the oldest deadline), then what waits for the clinician
-(agent proposals and review tasks, unconfirmed facts, agent messages the patient marked wrong), then unread patient
-messages, then everyone else by name.
+Order: open red flags (emergency before urgent), then abnormal trends (Flags of agent/safety/trend_rules.py), then
+overdue check-ins (the missed-check-in Flags of webapp/actions/followup.py), each by the earliest respond-by
+deadline; then what waits for the clinician (agent proposals and review tasks, follow-up plans to approve, summaries
+to sign, unconfirmed facts, agent messages the patient marked wrong), then unread patient messages, then everyone
+else by name.
 The record is read through the clinician's own Repository (care team only, audited): active Flags in full (there
-are few), and per-patient counts for the rest (one query per kind, whatever the panel's size). Abnormal trends and
-overdue check-ins join the order with the continuous-care part of the dashboard.
+are few), and per-patient counts for the rest (one query per kind, whatever the panel's size).
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from agent.safety.escalation import DEADLINE_EXTENSION
+from agent.safety.escalation import DEADLINE_EXTENSION, TRIAGE_LEVEL_SYSTEM
+from agent.safety.trend_rules import TREND_RULE_SYSTEM
 from fhir.access import requester_for_user
 from fhir.release import CONFIRMATION_SYSTEM, UNCONFIRMED
 from fhir.store import Repository
 from webapp.accounts.models import User
+from webapp.alerts.record import acknowledgement_of
 from webapp.chat.models import Author, Conversation, Message, MessageReport
+from webapp.followup.resources import FOLLOW_UP_FLAG_SYSTEM
 
 # Kinds of recorded fact that wait for a clinician to confirm or reject them.
 FACT_TYPES = ("Condition", "AllergyIntolerance", "MedicationStatement", "Observation", "DiagnosticReport",
               "DocumentReference")
-LEVELS = {"emergency": 0, "urgent": 1}
+# A Flag's place in the order, by the code system that raised it: red-flag triage (its level), trend rules, missed
+# check-ins; any other active Flag (one an EHR wrote, say) after those.
+LEVELS = {"emergency": 0, "urgent": 1, "trend": 2, "overdue": 3, "other": 4}
+KIND_OF_SYSTEM = {TREND_RULE_SYSTEM: "trend", FOLLOW_UP_FLAG_SYSTEM: "overdue"}
 MAX_FLAGS = 1000  # active flags read in full; more than this on one panel is itself the emergency
 
 
@@ -33,8 +40,11 @@ MAX_FLAGS = 1000  # active flags read in full; more than this on one panel is it
 class PanelRow:
     patient: User
     conversation: Conversation
-    flags: list[dict] = field(default_factory=list)  # {"id", "level", "text", "since", "respond_by"}
+    # {"id", "level", "text", "since", "respond_by", "acknowledged_by", "acknowledged_at"}
+    flags: list[dict] = field(default_factory=list)
     tasks: int = 0  # agent proposals and review tasks waiting
+    plans: int = 0  # follow-up plans proposed, waiting for approval
+    summaries: int = 0  # drafted summaries waiting to be signed
     reports: int = 0  # agent messages the patient marked wrong, not yet reviewed
     unconfirmed: int = 0
     unread: int = 0
@@ -50,16 +60,21 @@ class PanelRow:
 
     def sort_key(self) -> tuple:
         deadline = min((f["respond_by"] or "9999" for f in self.flags), default="9999")
-        waiting = self.tasks + self.unconfirmed + self.reports
+        waiting = self.tasks + self.plans + self.summaries + self.unconfirmed + self.reports
         return (LEVELS.get(self.top_level, 9) if self.flags else 9, deadline, -waiting, -self.unread, self.name.lower())
 
 
 def flag_summary(flag: dict) -> dict:
     coding = (flag.get("code", {}).get("coding") or [{}])[0]
+    system = coding.get("system", "")
+    level = coding.get("code", "") if system == TRIAGE_LEVEL_SYSTEM else KIND_OF_SYSTEM.get(system, "other")
     deadline = next((e.get("valueDateTime") for e in flag.get("extension", []) if e.get("url") == DEADLINE_EXTENSION),
                     None)
-    return {"id": flag["id"], "level": coding.get("code", ""), "text": flag.get("code", {}).get("text", ""),
-            "since": flag.get("period", {}).get("start"), "respond_by": deadline}
+    acknowledged = acknowledgement_of(flag)  # webapp/alerts: who acknowledged its alert, and when
+    return {"id": flag["id"], "level": level, "text": flag.get("code", {}).get("text", ""),
+            "since": flag.get("period", {}).get("start"), "respond_by": deadline,
+            "acknowledged_by": acknowledged[0] if acknowledged else None,
+            "acknowledged_at": acknowledged[1] if acknowledged else None}
 
 
 def panel_rows(clinician: User) -> list[PanelRow]:
@@ -80,10 +95,13 @@ def panel_rows(clinician: User) -> list[PanelRow]:
         if patient_id in rows:
             rows[patient_id].flags.append(flag_summary(flag))
     tag = f"{CONFIRMATION_SYSTEM}|{UNCONFIRMED}"
-    tasks, *facts = repo.count_by_patient([("Task", [("status", "requested")]),
-                                           *[(t, [("_tag", tag)]) for t in FACT_TYPES]])
+    tasks, plans, summaries, *facts = repo.count_by_patient([
+        ("Task", [("status", "requested")]), ("CarePlan", [("status", "draft")]),
+        ("Composition", [("status", "preliminary")]), *[(t, [("_tag", tag)]) for t in FACT_TYPES]])
     for patient_id, row in rows.items():
         row.tasks = tasks.get(patient_id, 0)
+        row.plans = plans.get(patient_id, 0)
+        row.summaries = summaries.get(patient_id, 0)
         row.unconfirmed = sum(counts.get(patient_id, 0) for counts in facts)
     return sorted(rows.values(), key=PanelRow.sort_key)
 

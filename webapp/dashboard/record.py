@@ -50,11 +50,15 @@ def describe(resource: dict) -> tuple[str, str]:
     return concept_text(resource.get("code")), resource.get("recordedDate") or resource.get("onsetDateTime") or ""
 
 
-def patient_record(clinician: User, patient: User) -> list[tuple[str, list[RecordItem]]]:
-    """The record's sections for the care team's review (an empty list when there is no record)."""
+def patient_record(reader: User, patient: User, observations: list[dict] | None = None
+                   ) -> list[tuple[str, list[RecordItem]]]:
+    """The record's sections as `reader` may see them: the care team for review, the patient what was released to
+    them (an empty list when there is no record)."""
     if not patient.fhir_id:
         return []
-    sections = read_sections(Repository(requester_for_user(clinician), channel="app"), f"Patient/{patient.fhir_id}")
+    known = {"Observation": observations} if observations is not None else None  # newest first, already read
+    sections = read_sections(Repository(requester_for_user(reader), channel="app"), f"Patient/{patient.fhir_id}",
+                             known)
     out = []
     for resource_type, title in SECTIONS:
         items = []

@@ -41,13 +41,25 @@ def _quantities(observation: dict) -> list[tuple[dict, dict, list]]:
     return found
 
 
-def patient_trends(clinician: User, patient: User, min_points: int = 2) -> list[Series]:
-    """Series with at least `min_points` values, the most recently measured first."""
+def newest_observations(reader: User, patient: User, count: int = MAX_OBSERVATIONS) -> list[dict]:
+    """The patient's newest observations as `reader` may see them, newest first: one sorted search that the trends,
+    the record's recent observations and the timeline of one page all share (a patient with 10,000 readings costs
+    one scan, not three)."""
     if not patient.fhir_id:
         return []
-    repo = Repository(requester_for_user(clinician), channel="app")
-    observations = repo.search("Observation", [("patient", f"Patient/{patient.fhir_id}"), ("_sort", "-date"),
-                                               ("_count", str(MAX_OBSERVATIONS)), ("_total", "none")]).matches
+    repo = Repository(requester_for_user(reader), channel="app")
+    return repo.search("Observation", [("patient", f"Patient/{patient.fhir_id}"), ("_sort", "-date"),
+                                       ("_count", str(count)), ("_total", "none")]).matches
+
+
+def patient_trends(reader: User, patient: User, min_points: int = 2, observations: list[dict] | None = None
+                   ) -> list[Series]:
+    """Series with at least `min_points` values, the most recently measured first, as `reader` may see them (a
+    clinician: the record; the patient: what was released to them)."""
+    if not patient.fhir_id:
+        return []
+    if observations is None:
+        observations = newest_observations(reader, patient)
     series: dict[str, Series] = {}
     for observation in reversed(observations):  # oldest first
         when = observation.get("effectiveDateTime") or observation.get("issued") or ""
