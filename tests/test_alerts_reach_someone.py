@@ -329,3 +329,16 @@ def test_only_the_care_team_acknowledges(cast, now, enqueued):
     assert logged_in(cast["carol"]).get(link).status_code == 410  # expired: acknowledge from the panel
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN and alert.acknowledged_by is None
+
+
+def test_the_notice_is_in_the_patients_language(db, now, enqueued):
+    # Saturday 02:00 in Paris: the clinic opens on Monday.
+    clock.set_now(datetime(2026, 3, 7, 1, 0, tzinfo=UTC))
+    pierre = make_patient(first_name="Pierre", country="FR", language="fr", time_zone="Europe/Paris")
+    make_clinician("fanny", (pierre,))
+    raise_emergency(pierre)
+    reply, notice = Message.objects.filter(conversation=pierre.conversation, author=Author.SYSTEM).order_by("id")
+    assert "Appelez le 112 maintenant" in reply.text
+    assert notice.text == ("J'ai prévenu fanny, de votre équipe soignante. Le cabinet est fermé : personne ne lira "
+                           "peut-être ce message avant lundi à 08:00. Si vous avez besoin d'aide d'ici là, appelez "
+                           "le 112.")

@@ -24,8 +24,9 @@ from webapp.accounts.models import PatientProfile, Role, User
 from webapp.actions.events import send_event_on_commit
 from webapp.actions.flags import send_to_care_team
 from webapp.alerts.chain import contacts_for, escalation_chain, fallback_contacts
-from webapp.alerts.hours import clinic_open, describe_opening, patient_zone
+from webapp.alerts.hours import clinic_open, next_opening, patient_zone
 from webapp.alerts.models import Alert, AlertStatus, Delivery, DeliveryStatus
+from webapp.alerts.notice import notice_sentences, opening_phrase
 from webapp.alerts.record import ACK_EXTENSION, acknowledgement_extension
 from webapp.chat.models import Author, Conversation, Message
 
@@ -127,19 +128,13 @@ def tell_patient(alert: Alert, names: list[str], now: datetime) -> Message | Non
         return None
     profile = PatientProfile.objects.filter(user=alert.patient).first()
     number = profile.emergency_number if profile else DEFAULT_EMERGENCY_NUMBER
+    language = profile.language if profile else "en"
     zone = patient_zone(profile.time_zone if profile else "UTC")
-    sentences: list[str] = []
-    if names:
-        sentences.append(f"I have alerted {' and '.join(names)} from your care team.")
-    elif alert.deliveries.exists():  # nobody on the chain could be reached: the fallback was
-        sentences.append("I have alerted the clinician on call.")
-    if not clinic_open(now, zone):
-        sentences.append(f"It is outside clinic hours, so nobody may read this until {describe_opening(now, zone)}. "
-                         f"If you need help before then, call {number}.")
-    elif alert.level == "emergency":  # the same words as the emergency reply (agent/safety/replies.py)
-        sentences.append(f"Call {number} now, or have someone take you to the nearest emergency department.")
-    else:
-        sentences.append(f"If it gets worse, call {number}.")
+    opening = None if clinic_open(now, zone) else opening_phrase(language, next_opening(now, zone),
+                                                                  now.astimezone(zone).date())
+    # Nobody on the chain could be reached but deliveries went out: the fallback (on call) was alerted.
+    sentences = notice_sentences(language, names, not names and alert.deliveries.exists(), alert.level, number,
+                                 opening)
     # What was just said to the patient (the triage reply to the message that raised this Flag): created_at is
     # the real time a row was written, so this compares with the real clock, not webapp.clock.
     last_patient = (Message.objects.filter(conversation=conversation, author=Author.PATIENT)

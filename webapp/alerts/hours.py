@@ -35,17 +35,3 @@ def next_opening(at: datetime, zone: ZoneInfo) -> datetime | None:
         if _open_on(day.weekday()) and opening > local:
             return opening
     return None
-
-
-def describe_opening(at: datetime, zone: ZoneInfo) -> str:
-    """'08:00 tomorrow', '08:00 on Monday', or '08:00' (later today), for the patient's message."""
-    opening = next_opening(at, zone)
-    if opening is None:
-        return "the clinic opens"
-    local_day = at.astimezone(zone).date()
-    when = opening.strftime("%H:%M")
-    if opening.date() == local_day:
-        return when
-    if opening.date() == local_day + timedelta(days=1):
-        return f"{when} tomorrow"
-    return f"{when} on {opening.strftime('%A')}"
