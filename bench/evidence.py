@@ -128,6 +128,7 @@ def main() -> None:
                 started = time.perf_counter()
                 for start in range(0, size, 2000):
                     index.upsert(bench_passages[start:start + 2000], bench_vectors[start:start + 2000])
+                index.optimize()  # as ingest_evidence does after loading
                 write_rate = size / (time.perf_counter() - started)
                 for text in texts[:10]:  # warm caches, matrices and JIT
                     search_evidence(text, k=5, index=index)

@@ -16,6 +16,9 @@ from agent.evidence.embed import DIMENSIONS
 from agent.evidence.index import EvidenceUnavailable, Filters
 from agent.evidence.text import analysed
 
+# A filtered lexical search ranks this many times k candidates before filtering (see lexical).
+LEXICAL_POOL_FACTOR = 20
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
     n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, content_hash TEXT NOT NULL, data TEXT NOT NULL,
@@ -111,10 +114,33 @@ class LocalIndex:
         # Each term is quoted (and quotes doubled) so nothing in the patient's words is FTS5 syntax.
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         where, params = _where(filters)
-        sql = ("SELECT p.id, -bm25(passage_terms) FROM passage_terms JOIN passages p ON p.n = passage_terms.rowid "
-               f"WHERE passage_terms MATCH ?{where} ORDER BY bm25(passage_terms) LIMIT ?")
         with self._connect() as db:
+            # Rank in FTS5 alone first: a common-word query matches much of a large index, and joining every match
+            # to its passage row (for the filters) costs more than scoring it. The first k of the best `pool` that
+            # pass the filters are exactly the filtered top k; only when fewer than k pass is the join needed.
+            pool = k * LEXICAL_POOL_FACTOR if where else k
+            ranked = db.execute("SELECT rowid, bm25(passage_terms) AS score FROM passage_terms "
+                                "WHERE passage_terms MATCH ? ORDER BY score LIMIT ?", [match, pool]).fetchall()
+            if not ranked:
+                return []
+            marks = ",".join("?" * len(ranked))
+            ids = dict(db.execute(f"SELECT p.n, p.id FROM passages p WHERE p.n IN ({marks}){where}",
+                                  [n for n, _ in ranked] + params).fetchall())
+            found = [(ids[n], -float(score)) for n, score in ranked if n in ids][:k]
+            if len(found) == k or len(ranked) < pool:
+                return found
+            sql = ("SELECT p.id, -bm25(passage_terms) FROM passage_terms JOIN passages p ON p.n = passage_terms.rowid "
+                   f"WHERE passage_terms MATCH ?{where} ORDER BY bm25(passage_terms) LIMIT ?")
             return [(row[0], float(row[1])) for row in db.execute(sql, [match, *params, k]).fetchall()]
+
+    def hybrid(self, analysed_query: str, vector: np.ndarray, k: int, filters: Filters
+               ) -> tuple[list[tuple[str, float]], list[tuple[str, float]], dict[str, Passage]]:
+        lexical, dense = self.lexical(analysed_query, k, filters), self.dense(vector, k, filters)
+        return lexical, dense, self.get(list(dict.fromkeys(pid for pid, _ in lexical + dense)))
+
+    def optimize(self) -> None:
+        with self._connect() as db:  # merge FTS5's b-trees into one after a bulk load
+            db.execute("INSERT INTO passage_terms(passage_terms) VALUES ('optimize')")
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters) -> list[tuple[str, float]]:
         arrays = self._arrays()

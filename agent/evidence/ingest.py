@@ -59,4 +59,6 @@ def ingest(passages: Iterable[Passage], index: EvidenceIndex, cache: Path | None
         gone = sorted(set(known) - seen)
         index.delete(gone)
         report.removed = len(gone)
+    if todo or report.removed:
+        index.optimize()
     return report

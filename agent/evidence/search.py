@@ -99,15 +99,20 @@ def _search(index: EvidenceIndex, query: str, k: int, filters: Filters, mode: st
     query = query.strip()[:2000]
     if not query:
         return []
-    lexical = index.lexical(analysed(query), CANDIDATES, filters) if mode in ("hybrid", "lexical") else []
-    dense = index.dense(embed_query(query), CANDIDATES, filters) if mode in ("hybrid", "dense") else []
+    if mode == "hybrid":
+        lexical, dense, passages = index.hybrid(analysed(query), embed_query(query), CANDIDATES, filters)
+    else:
+        lexical = index.lexical(analysed(query), CANDIDATES, filters) if mode == "lexical" else []
+        dense = index.dense(embed_query(query), CANDIDATES, filters) if mode == "dense" else []
+        passages = None
     fused: dict[str, float] = {}
     for ranked in (lexical, dense):
         for rank, (pid, _) in enumerate(ranked, start=1):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
     if not fused:
         return []
-    passages = index.get(list(fused))
+    if passages is None:
+        passages = index.get(list(fused))
     lexical_rank = {pid: r for r, (pid, _) in enumerate(lexical, start=1)}
     dense_rank = {pid: r for r, (pid, _) in enumerate(dense, start=1)}
     similarity = dict(dense)
