@@ -76,12 +76,14 @@ class SearchIndex(models.Model):
 
     class Meta:
         indexes = [
-            # The resource last: a search criterion is a correlated lookup per candidate row (EXISTS ... WHERE
-            # resource = outer row), which these then answer with one seek instead of scanning every row of the
-            # value (all of a patient's observations, for each of them).
-            models.Index(fields=["param", "code", "system", "resource"], name="fhir_ix_token"),
+            # The resource right after the searched value: a search criterion is a correlated lookup per candidate row
+            # (EXISTS ... WHERE param = ? AND code = ? AND resource = outer row), which these answer with one seek
+            # whether or not the query names a system or target type (it often does not). With the resource last,
+            # SQLite used the covering index for (param, value) and scanned every row of that value (all of a
+            # patient's index rows) for each candidate: seconds per search at 10 Synthea patients.
+            models.Index(fields=["param", "code", "resource", "system"], name="fhir_ix_token"),
             models.Index(fields=["param", "value"], name="fhir_ix_string"),
-            models.Index(fields=["param", "ref_id", "ref_type", "resource"], name="fhir_ix_reference"),
+            models.Index(fields=["param", "ref_id", "resource", "ref_type"], name="fhir_ix_reference"),
             models.Index(fields=["param", "low", "high"], name="fhir_ix_date"),
             models.Index(fields=["param", "number"], name="fhir_ix_number"),
             models.Index(fields=["resource", "param"], name="fhir_ix_resource"),
