@@ -21,6 +21,7 @@ ACTIONS = {"create": "C", "read": "R", "vread": "R", "search-type": "E", "search
            "history-type": "R", "update": "U", "delete": "D", "transaction": "E", "batch": "E", "operation": "E",
            "patch": "U"}
 OUTCOMES = {"success": "0", "minor": "4", "serious": "8"}
+AUDIT_ENTITIES = 100  # resources named per AuditEvent (and as many patients); a bulk write spreads over several
 
 
 @dataclass
@@ -43,11 +44,11 @@ def _entity(ref: str) -> dict:
 
 
 def build_audit_event(requester: Requester, record: AuditRecord, channel: str) -> dict:
-    entities = [_entity(ref) for ref in record.entities[:100]]
+    entities = [_entity(ref) for ref in record.entities[:AUDIT_ENTITIES]]
     entities += [{"what": {"reference": f"Patient/{pid}"},
                   "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1"},
                   "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}}
-                 for pid in sorted(record.patients)[:100]]
+                 for pid in sorted(record.patients)[:AUDIT_ENTITIES]]
     for query in ([record.query] if record.query else []) + record.more_queries:
         entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
                          "query": base64.b64encode(query.encode()).decode()})

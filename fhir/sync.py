@@ -12,8 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-
 from fhir.errors import FhirError
 from fhir.references import rewrite_references
 from fhir.store import Repository
@@ -57,18 +55,15 @@ def import_bundle(repo: Repository, bundle: Any) -> ImportReport:
         fhir_id = _entry_id(entry)
         if fhir_id and entry.get("fullUrl"):
             ids[entry["fullUrl"]] = f"{entry['resource'].get('resourceType')}/{fhir_id}"
-    with transaction.atomic():
-        written = []
-        for entry in entries:
-            resource = rewrite_references(entry["resource"], ids.get)
-            fhir_id = _entry_id(entry)
-            if not fhir_id:
-                report.skipped.append(f"{resource.get('resourceType')} without a uuid fullUrl or an id")
-                continue
-            resource = {**resource, "id": fhir_id}
-            result = repo.update(resource["resourceType"], fhir_id, resource, check_references=False)
-            bucket = report.created if result.created else report.updated if result.changed else report.unchanged
-            bucket[resource["resourceType"]] += 1
-            written.append(result.resource)
-        repo.check_references(written)
+    prepared = []
+    for entry in entries:
+        resource = rewrite_references(entry["resource"], ids.get)
+        fhir_id = _entry_id(entry)
+        if not fhir_id:
+            report.skipped.append(f"{resource.get('resourceType')} without a uuid fullUrl or an id")
+            continue
+        prepared.append({**resource, "id": fhir_id})
+    for result in repo.put_many(prepared):
+        bucket = report.created if result.created else report.updated if result.changed else report.unchanged
+        bucket[result.resource["resourceType"]] += 1
     return report
