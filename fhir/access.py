@@ -58,11 +58,12 @@ SYSTEM = Requester(kind="system", reference="Device/continuum-server", display="
                    patient_ids=None, read_types=ALL_TYPES, write_types=ALL_TYPES)
 
 
-def agent_requester(patient_id: str) -> Requester:
-    """The agent acting in one patient's conversation: that compartment only."""
+def agent_requester(patient_id: str, writes: frozenset[str] = AGENT_WRITE_TYPES) -> Requester:
+    """The agent acting in one patient's conversation: that compartment only. ``writes``: the types it may write,
+    narrower or wider than the patient-facing agent's for the few actions that need it (the summary agent writes
+    only its draft Composition; proposing a follow-up plan writes a draft CarePlan); each caller says why."""
     return Requester(kind="agent", reference="Device/continuum-agent", display="Continuum agent",
-                     patient_ids=frozenset({patient_id}), read_types=ALL_TYPES - {"AuditEvent"},
-                     write_types=AGENT_WRITE_TYPES)
+                     patient_ids=frozenset({patient_id}), read_types=ALL_TYPES - {"AuditEvent"}, write_types=writes)
 
 
 # What perception writes: the uploaded file and what was read from it, never clinical judgements.

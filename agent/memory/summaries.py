@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from agent.inquiry.picture import Picture
@@ -50,7 +50,7 @@ EMPTY_SECTION = "Nothing recorded."
 def summary_requester(patient_id: str) -> Requester:
     """The summary agent: the agent in this patient's record, writing only its draft and the draft's Provenance
     (the patient-facing agent's own write types have no Composition: it never writes clinical documents)."""
-    return replace(agent_requester(patient_id), write_types=frozenset({"Composition", "Provenance"}))
+    return agent_requester(patient_id, writes=frozenset({"Composition", "Provenance"}))
 
 
 def episode_identifier(conversation_public_id: str, episode_started_at: datetime) -> dict:

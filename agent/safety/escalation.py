@@ -6,37 +6,22 @@ from datetime import datetime, timedelta
 
 from agent.safety.rules import Level
 from agent.safety.triage import TriageResult
+from fhir.extensions import extension_definition, extension_url
 
 TRIAGE_LEVEL_SYSTEM = "https://continuum.health/fhir/CodeSystem/triage-level"
 TRIAGE_MESSAGE_SYSTEM = "https://continuum.health/fhir/sid/triage-message"
-DEADLINE_EXTENSION = "https://continuum.health/fhir/StructureDefinition/response-deadline"
+DEADLINE_EXTENSION = extension_url("response-deadline")
 DISPLAY = {Level.EMERGENCY: "Emergency red flag", Level.URGENT: "Urgent: to be seen today"}
 
 # The definition of the deadline extension, so that FHIR validators (and readers) know what it is.
-DEADLINE_DEFINITION = {
-    "resourceType": "StructureDefinition",
-    "id": "response-deadline",
-    "url": DEADLINE_EXTENSION,
-    "name": "ResponseDeadline",
-    "title": "Response deadline",
-    "status": "active",
-    "publisher": "Continuum",
-    "description": "When a clinician must have responded to the red flag that this Flag records.",
-    "fhirVersion": "4.0.1",
-    "kind": "complex-type",
-    "abstract": False,
-    "context": [{"type": "element", "expression": "Flag"}],
-    "type": "Extension",
-    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
-    "derivation": "constraint",
-    "differential": {"element": [
-        {"id": "Extension", "path": "Extension", "short": "Response deadline",
-         "definition": "When a clinician must have responded to the red flag that this Flag records.", "max": "1"},
+DEADLINE_DEFINITION = extension_definition(
+    "response-deadline", "ResponseDeadline", "Response deadline",
+    "When a clinician must have responded to the red flag that this Flag records.", context="Flag",
+    elements=[
         {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
-        {"id": "Extension.url", "path": "Extension.url", "fixedUri": DEADLINE_EXTENSION},
+        {"id": "Extension.url", "path": "Extension.url", "fixedUri": extension_url("response-deadline")},
         {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "dateTime"}]},
-    ]},
-}
+    ])
 
 
 def red_flag(patient_id: str, message_id: int, triage: TriageResult, at: datetime, respond_within: timedelta) -> dict:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from agent.safety.rules import Level
-from fhir.access import AGENT_WRITE_TYPES, SYSTEM, Requester, agent_requester, requester_for_user
+from fhir.access import AGENT_WRITE_TYPES, SYSTEM, agent_requester, requester_for_user
 from fhir.dates import date_range
 from fhir.errors import FhirError, not_found
 from fhir.persistence import instant, new_id
@@ -70,10 +70,8 @@ def _agent_repo(patient_id: str, plans: bool = False) -> Repository:
     """The agent in one patient's record. Proposing a follow-up plan writes a draft CarePlan, which the agent's
     usual write types (fhir/access.py) leave out: only these actions add it, and they write drafts (proposals a
     clinician must approve) or close plans that have run their course, never approve one."""
-    requester: Requester = agent_requester(patient_id)
-    if plans:
-        requester = replace(requester, write_types=AGENT_WRITE_TYPES | {"CarePlan"})
-    return Repository(requester, channel="agent")
+    writes = AGENT_WRITE_TYPES | {"CarePlan"} if plans else AGENT_WRITE_TYPES
+    return Repository(agent_requester(patient_id, writes=writes), channel="agent")
 
 
 def _clinician_repo(clinician: User) -> Repository:

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-ACK_EXTENSION = "https://continuum.health/fhir/StructureDefinition/alert-acknowledgement"
+from fhir.extensions import extension_definition, extension_url
 
-# The extension's definition, for FHIR validators and readers (as agent/safety/escalation.py does for deadlines).
-ACK_DEFINITION = {
-    "resourceType": "StructureDefinition",
-    "id": "alert-acknowledgement",
-    "url": ACK_EXTENSION,
-    "name": "AlertAcknowledgement",
-    "title": "Alert acknowledgement",
-    "status": "active",
-    "publisher": "Continuum",
-    "description": "Who acknowledged the alert raised for this Flag, and when; escalation stopped then.",
-    "fhirVersion": "4.0.1",
-    "kind": "complex-type",
-    "abstract": False,
-    "context": [{"type": "element", "expression": "Flag"}],
-    "type": "Extension",
-    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
-    "derivation": "constraint",
-    "differential": {"element": [
-        {"id": "Extension", "path": "Extension", "short": "Alert acknowledgement", "max": "1",
-         "definition": "Who acknowledged the alert raised for this Flag, and when."},
+ACK_EXTENSION = extension_url("alert-acknowledgement")
+ACK_DEFINITION = extension_definition(
+    "alert-acknowledgement", "AlertAcknowledgement", "Alert acknowledgement",
+    "Who acknowledged the alert raised for this Flag, and when; escalation stopped then.", context="Flag",
+    elements=[
         {"id": "Extension.extension:by", "path": "Extension.extension", "sliceName": "by", "min": 1, "max": "1"},
         {"id": "Extension.extension:by.url", "path": "Extension.extension.url", "fixedUri": "by"},
         {"id": "Extension.extension:by.value[x]", "path": "Extension.extension.value[x]",
@@ -35,10 +20,9 @@ ACK_DEFINITION = {
         {"id": "Extension.extension:at.url", "path": "Extension.extension.url", "fixedUri": "at"},
         {"id": "Extension.extension:at.value[x]", "path": "Extension.extension.value[x]",
          "type": [{"code": "dateTime"}]},
-        {"id": "Extension.url", "path": "Extension.url", "fixedUri": ACK_EXTENSION},
+        {"id": "Extension.url", "path": "Extension.url", "fixedUri": extension_url("alert-acknowledgement")},
         {"id": "Extension.value[x]", "path": "Extension.value[x]", "max": "0"},
-    ]},
-}
+    ])
 
 
 def acknowledgement_extension(practitioner_id: str, name: str, at: datetime) -> dict:
