@@ -40,6 +40,36 @@ EXTRA_PARAMS: dict[str, list[dict]] = {
               "definition": "https://continuum.health/fhir/SearchParameter/Flag-status"}],
 }
 
+# R4's composite parameters on the stored types (the pruned definitions file keeps simple types only): the
+# elements a parameter looks at (a path of at most one step from the resource), and for each component the
+# simple parameter that defines its type and the path to its value within that element, as the official
+# SearchParameter.component lists them. A component path is an element name or 'value.as(Type)' (a choice).
+COMPOSITE_PARAMS: dict[str, list[dict]] = {
+    "Observation": [
+        {"code": code, "expression": base, "components": [(first, "code"), (second, value)]}
+        for code, base, first, second, value in [
+            ("code-value-concept", "Observation", "code", "value-concept", "value.as(CodeableConcept)"),
+            ("code-value-date", "Observation", "code", "value-date", "value.as(dateTime) | value.as(Period)"),
+            ("code-value-quantity", "Observation", "code", "value-quantity",
+             "value.as(Quantity) | value.as(SampledData)"),
+            ("code-value-string", "Observation", "code", "value-string", "value.as(string)"),
+            ("combo-code-value-concept", "Observation | Observation.component", "combo-code",
+             "combo-value-concept", "value.as(CodeableConcept)"),
+            ("combo-code-value-quantity", "Observation | Observation.component", "combo-code",
+             "combo-value-quantity", "value.as(Quantity) | value.as(SampledData)"),
+            ("component-code-value-concept", "Observation.component", "component-code", "component-value-concept",
+             "value.as(CodeableConcept)"),
+            ("component-code-value-quantity", "Observation.component", "component-code",
+             "component-value-quantity", "value.as(Quantity) | value.as(SampledData)"),
+        ]
+    ],
+    "DocumentReference": [
+        {"code": "relationship", "expression": "DocumentReference.relatesTo",
+         "components": [("relatesto", "target"), ("relation", "code")]},
+    ],
+}
+_COMPONENT_PATH = re.compile(r"(\w+)(?:\.as\((\w+)\))?")
+
 # fhirpathpy has no resolve(); a reference's type is visible in its text, which is what the server stores.
 _RESOLVE_IS = re.compile(r"where\(resolve\(\) is (\w+)\)")
 # 'X as T' must have a single X in fhirpathpy; the definitions apply it to collections (components), so
@@ -48,18 +78,56 @@ _AS_TYPE = re.compile(r"\s+as\s+(\w+)")
 
 
 @dataclass(frozen=True)
+class Component:
+    """One part of a composite parameter: the simple parameter giving its type, and its path in the element."""
+
+    code: str
+    type: str
+    expression: str
+
+    def evaluate(self, element: dict) -> list[Any]:
+        return _path_values(element, self.expression)
+
+
+@dataclass(frozen=True)
 class SearchParam:
     code: str
-    type: str  # token | string | reference | date | quantity | uri | number
+    type: str  # token | string | reference | date | quantity | uri | number | composite
     expression: str
     target: tuple[str, ...] = ()
     roots: tuple[str, ...] = ()  # the top-level elements the expression reads: absent, nothing to evaluate
     definition: str = ""  # set for Continuum's own parameters (EXTRA_PARAMS)
+    components: tuple[Component, ...] = ()  # composite only
 
     def evaluate(self, resource: dict) -> list[Any]:
         if self.roots and not any(key.startswith(self.roots) for key in resource):
             return []  # choice elements (value -> valueQuantity) match by prefix
+        if self.type == "composite":  # the elements whose components are matched together
+            return [e for part in self.expression.split("|") for e in _elements(resource, part.strip())]
         return _compiled(self.expression)(resource)
+
+
+def _path_values(element: dict, expression: str) -> list[Any]:
+    """'code' or 'value.as(Quantity) | value.as(SampledData)' within one element: the values found."""
+    values: list[Any] = []
+    for part in expression.split("|"):
+        match = _COMPONENT_PATH.fullmatch(part.strip())
+        if match is None:
+            raise ValueError(f"unsupported component path {part!r}")
+        name, choice = match.groups()
+        value = element.get(name + choice[0].upper() + choice[1:] if choice else name)
+        values += value if isinstance(value, list) else [] if value is None else [value]
+    return values
+
+
+def _elements(resource: dict, path: str) -> list[dict]:
+    """'Observation' -> [the resource]; 'Observation.component' -> its components."""
+    steps = path.split(".")
+    if steps[0] != resource["resourceType"] or len(steps) > 2:
+        return []
+    if len(steps) == 1:
+        return [resource]
+    return [e for e in _path_values(resource, steps[1]) if isinstance(e, dict)]
 
 
 def _roots(resource_type: str, expression: str) -> tuple[str, ...]:
@@ -82,6 +150,9 @@ def search_params(resource_type: str) -> dict[str, SearchParam]:
     params = {row["code"]: SearchParam(row["code"], row["type"], row["expression"], tuple(row.get("target", ())),
                                        _roots(resource_type, row["expression"]), row.get("definition", ""))
               for row in DEFINITIONS["resources"].get(resource_type, []) + EXTRA_PARAMS.get(resource_type, [])}
+    for row in COMPOSITE_PARAMS.get(resource_type, []):
+        components = tuple(Component(code, params[code].type, path) for code, path in row["components"])
+        params[row["code"]] = SearchParam(row["code"], "composite", row["expression"], components=components)
     for code, kind in _COMMON_TYPES.items():
         params[code] = SearchParam(code, kind, "")
     return params

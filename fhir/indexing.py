@@ -10,6 +10,7 @@ from fhir.dates import EARLIEST, LATEST, date_range
 from fhir.definitions import SearchParam, search_params
 
 MAX_TEXT = 255
+MAX_SHORT = 64  # ref_type and ref_id
 
 
 def normalise(text: str) -> str:
@@ -114,6 +115,49 @@ ROWS_BY_TYPE = {"token": _token_rows, "string": _string_rows, "reference": _refe
                 "quantity": _quantity_rows, "number": _quantity_rows, "uri": _uri_rows}
 
 
+# A composite parameter's row: its first component in that component's own columns, the second moved to columns
+# the first leaves free (SearchIndex's docstring has the layout; fhir/search/query.py moves a query the same way).
+# Only the columns named here are kept: a token's display text, a reference as written, are not searchable there.
+COMPOSITE_FIRST = {"token": {"system": "system", "code": "code"},
+                   "reference": {"ref_type": "ref_type", "ref_id": "ref_id"}}
+COMPOSITE_SECOND = {
+    ("token", "quantity"): {"number": "number", "code": "value", "system": "ref_id", "value": "ref_type"},
+    ("token", "token"): {"code": "value", "system": "ref_id"},
+    ("token", "date"): {"low": "low", "high": "high"},
+    ("token", "string"): {"value": "value"},
+    ("reference", "token"): {"system": "system", "code": "code"},
+}
+# The column a component's row must have to be matched at all (a concept's text alone has no code).
+_KEY_COLUMN = {"token": "code", "reference": "ref_id", "quantity": "number", "date": "low", "string": "value"}
+
+
+def moved_value(column: str, value: Any) -> Any:
+    """A value as a composite row holds it in ``column``: ref_type and ref_id hold 64 characters."""
+    return value[:MAX_SHORT] if column in ("ref_type", "ref_id") and isinstance(value, str) else value
+
+
+def _component_rows(kind: str, values: list[Any], columns: dict[str, str]) -> list[dict]:
+    rows = []
+    for value in values:
+        for row in ROWS_BY_TYPE[kind](value):
+            if row.get(_KEY_COLUMN[kind]) is not None:
+                rows.append({columns[k]: moved_value(columns[k], v) for k, v in row.items()
+                             if k in columns and v is not None})
+    return rows
+
+
+def composite_rows(param: SearchParam, resource: dict) -> list[dict]:
+    """One row per pair of component values found in the same element (the same Observation.component)."""
+    first, second = param.components
+    columns = COMPOSITE_FIRST[first.type], COMPOSITE_SECOND[first.type, second.type]
+    rows = []
+    for element in param.evaluate(resource):
+        heads = _component_rows(first.type, first.evaluate(element), columns[0])
+        tails = _component_rows(second.type, second.evaluate(element), columns[1])
+        rows += [head | tail for head in heads for tail in tails]
+    return rows
+
+
 def _common_values(param: SearchParam, resource: dict) -> list[Any]:
     meta = resource.get("meta", {})
     return {
@@ -130,8 +174,11 @@ def index_values(resource: dict) -> list[tuple[str, dict]]:
     """(param code, column values) for every searchable value of the resource."""
     out: list[tuple[str, dict]] = []
     for param in search_params(resource["resourceType"]).values():
-        values = _common_values(param, resource) if param.code.startswith("_") else param.evaluate(resource)
-        rows_for = ROWS_BY_TYPE[param.type]
+        if param.type == "composite":
+            values, rows_for = [resource], lambda r, param=param: composite_rows(param, r)
+        else:
+            values = _common_values(param, resource) if param.code.startswith("_") else param.evaluate(resource)
+            rows_for = ROWS_BY_TYPE[param.type]
         seen: set[tuple] = set()
         for value in values:
             if value is None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from fhir.jsonnum import Decoder, Encoder
+
 
 class StoredResource(models.Model):
     """The current version of one resource (a deleted one keeps its row, with no content)."""
@@ -18,7 +20,7 @@ class StoredResource(models.Model):
     version_id = models.PositiveIntegerField()
     last_updated = models.DateTimeField()
     deleted = models.BooleanField(default=False)
-    content = models.JSONField(null=True)
+    content = models.JSONField(null=True, encoder=Encoder, decoder=Decoder)  # decimals keep their text
     # The patient whose compartment holds the resource (their Patient id): the key for access checks.
     patient_id = models.CharField(max_length=64, null=True, blank=True)
     # Whether the patient sees it (verified facts, final documents, their own reports): fhir/release.py.
@@ -47,7 +49,7 @@ class ResourceVersion(models.Model):
     version_id = models.PositiveIntegerField()
     last_updated = models.DateTimeField()
     method = models.CharField(max_length=8, choices=Method.choices)
-    content = models.JSONField(null=True)
+    content = models.JSONField(null=True, encoder=Encoder, decoder=Decoder)  # decimals keep their text
     released = models.BooleanField(default=True)
 
     class Meta:
@@ -61,6 +63,13 @@ class SearchIndex(models.Model):
     token: system, code (and value = display text lowered); string: value (normalised), code (as
     written); reference: ref_type, ref_id, code (the reference as written); date: low, high (UTC,
     high exclusive); quantity and number: number, system, code; uri: code.
+
+    composite: one row per pair of component values found in the same element (the same Observation.component);
+    the first component in its own columns (token: system, code; reference: ref_type, ref_id), the second in
+    columns the first leaves free: quantity: number, value (unit code, else unit), ref_id (unit system), ref_type
+    (unit text normalised); token: value (code), ref_id (system); date: low, high; string: value (normalised).
+    ref_type and ref_id hold 64 characters, so longer values are compared by their first 64. Layout:
+    fhir/indexing.py COMPOSITE_FIRST / COMPOSITE_SECOND.
     """
 
     resource = models.ForeignKey(StoredResource, on_delete=models.CASCADE, related_name="search_index")

@@ -20,6 +20,7 @@ from django.db import transaction
 from fhir.definitions import RESOURCE_TYPES
 from fhir.errors import FhirError
 from fhir.indexing import split_reference
+from fhir.jsonnum import dumps, loads
 from fhir.references import local_references, rewrite_references
 from fhir.store import Repository
 from fhir.sync import ImportReport
@@ -62,7 +63,7 @@ class RemoteServer:
             if response.status_code != 200:
                 raise FhirError("exception", f"GET {url} answered {response.status_code}: {response.text[:300]}",
                                 status=502)
-            bundle = response.json()
+            bundle = loads(response.content)
             resources += [e["resource"] for e in bundle.get("entry", [])
                           if e.get("resource", {}).get("resourceType") != "OperationOutcome"]
             url = next((link["url"] for link in bundle.get("link", []) if link["relation"] == "next"), None)
@@ -77,11 +78,11 @@ class RemoteServer:
         return None
 
     def transaction(self, bundle: dict) -> dict:
-        response = self.http.post(self.base_url, json=bundle, headers={"Content-Type": FHIR_JSON})
+        response = self.http.post(self.base_url, content=dumps(bundle).encode(), headers={"Content-Type": FHIR_JSON})
         if response.status_code != 200:
             raise FhirError("exception", f"the remote refused the transaction ({response.status_code}): "
                                          f"{response.text[:500]}", status=502)
-        return response.json()
+        return loads(response.content)
 
 
 def _identifiers(resource: dict) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from fhir.access import Requester, requester_for_user
 from fhir.dates import date_range
 from fhir.errors import FhirError
+from fhir.jsonnum import dumps, loads
 from fhir.oauth import bearer_requester
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -29,7 +29,8 @@ def base_url(request: HttpRequest) -> str:
 
 
 def fhir_response(body: dict | None, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    content = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # fhir.jsonnum.dumps: decimals go out as they came in (1.50, not 1.5).
+    content = b"" if body is None else dumps(body).encode()
     response = HttpResponse(content, status=status, content_type=FHIR_JSON)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -82,7 +83,7 @@ def read_body(request: HttpRequest) -> Any:
     if len(request.body) > settings.FHIR_MAX_BODY_BYTES:
         raise FhirError("too-costly", f"the body is larger than {settings.FHIR_MAX_BODY_BYTES} bytes", status=413)
     try:
-        return json.loads(request.body)
+        return loads(request.body)  # decimals keep their text: fhir/jsonnum.py
     except (ValueError, UnicodeDecodeError) as error:
         raise FhirError("structure", f"the body is not valid JSON: {error}") from None
 

@@ -22,6 +22,7 @@ from fhir.audit import AUDIT_ENTITIES, AuditRecord, write_audit_event
 from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, search_params
 from fhir.errors import FhirError, forbidden, not_found
 from fhir.hooks import run_after_create, run_before_write
+from fhir.jsonnum import same
 from fhir.models import ResourceVersion, SearchIndex, StoredResource
 from fhir.persistence import instant, new_id, now, write_deletion, write_new_resources, write_version
 from fhir.references import local_references
@@ -34,6 +35,7 @@ from fhir.release import (
     confirmation_of,
     with_confirmation,
 )
+from fhir.search.includes import iterated
 from fhir.search.parse import SearchRequest, parse_search
 from fhir.search.query import apply_sort, criterion_filter
 from fhir.validation import check_id, check_type, validate_resource
@@ -298,6 +300,7 @@ class Repository:
             if row.patient_id:
                 record.patients.add(row.patient_id)
         included = self._includes(request, rows) + self._revincludes(request, rows)
+        included += iterated(request, rows + included, self._chain_visible)
         for row in included:
             if row.patient_id:
                 record.patients.add(row.patient_id)
@@ -420,8 +423,6 @@ class Repository:
 
         return self._write_audited(record, action)
 
-    def _write_new(self, resource: dict) -> StoredResource:
-        """Version 1 of a validated resource with its id set, refused outside the requester's compartments."""
     def put_many(self, resources: list[dict]) -> list[WriteResult]:
         """Store many resources under their own ids (update-as-create) in one transaction: what an import does.
 
@@ -492,6 +493,8 @@ class Repository:
             write_audit_event(self.requester, record, self.channel)
             raise
 
+    def _write_new(self, resource: dict) -> StoredResource:
+        """Version 1 of a validated resource with its id set, refused outside the requester's compartments."""
         stored = write_version(resource, previous=None, method=ResourceVersion.Method.CREATE)
         self._check_compartment(stored)
         return stored
@@ -681,4 +684,4 @@ def _same_content(stored: dict | None, incoming: dict) -> bool:
         meta = {k: v for k, v in resource.pop("meta", {}).items() if k not in ("versionId", "lastUpdated")}
         return {**resource, "meta": meta} if meta else resource
 
-    return strip(stored) == strip(incoming)
+    return same(strip(stored), strip(incoming))  # 1.50 -> 1.5 is a change (fhir/jsonnum.py)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from fhir.definitions import RESOURCE_TYPES
 from fhir.errors import FhirError
+from fhir.jsonnum import JsonDecimal, as_number
 from fhir.resources.R4B import get_fhir_model_class
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 MAX_ISSUES = 20
+INTEGER_MAX = 2**31 - 1  # the largest R4 integer
 
 
 def check_id(fhir_id: str) -> str:
@@ -56,4 +59,39 @@ def validate_resource(data: Any, expected_type: str | None = None) -> dict:
         raise FhirError("structure", f"{resource_type} is not valid", issues=_issues(error, resource_type)) from None
     except (TypeError, ValueError) as error:
         raise FhirError("structure", f"{resource_type} is not valid: {error}") from None
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return _keep_numbers(model.model_dump(mode="json", by_alias=True, exclude_none=True), data)
+
+
+def _keep_numbers(dumped: Any, given: Any) -> Any:
+    """``dumped`` with each decimal as it was given: the models dump every decimal as a float (1.50 -> 1.5,
+    3 -> 3.0), or from 1e16 on as an int, so such a number of the dump, equal to the number at the same place
+    in the input, becomes that number (a JsonDecimal keeps its text; an int stays an int). Floats occur in the
+    dump only where FHIR has decimals, and ints past INTEGER_MAX too (R4 integers are 32-bit)."""
+    if isinstance(dumped, dict) and isinstance(given, dict):
+        for key, value in dumped.items():
+            if key in given:
+                kept = _keep_numbers(value, given[key])
+                if kept is not value:
+                    dumped[key] = kept
+    elif isinstance(dumped, list) and isinstance(given, list) and len(dumped) == len(given):
+        for i, (value, original) in enumerate(zip(dumped, given, strict=True)):
+            kept = _keep_numbers(value, original)
+            if kept is not value:
+                dumped[i] = kept
+    elif type(dumped) is float and _same_number(dumped, given):
+        return as_number(given) if isinstance(given, Decimal) else given
+    elif type(dumped) is int and abs(dumped) > INTEGER_MAX and isinstance(given, (JsonDecimal, Decimal)) \
+            and _same_number(dumped, given):
+        # 1E+22 written as a 23-digit int: only where the text is known (from fhir.jsonnum.loads or a Decimal);
+        # a float (or int) keeps the dump's int, as PostgreSQL would write it anyway.
+        return as_number(given) if isinstance(given, Decimal) else given
+    return dumped
+
+
+def _same_number(dumped: float, given: Any) -> bool:
+    if type(given) is bool or not isinstance(given, (int, float, Decimal)):
+        return False
+    try:
+        return float(dumped) == float(given)
+    except OverflowError:  # an int past the floats: not what a decimal dumps as
+        return False

@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 app = Celery("continuum")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["agent", "perception", "webapp.followup", "webapp.alerts"])
+app.autodiscover_tasks(["agent", "perception", "fhir", "webapp.followup", "webapp.alerts"])

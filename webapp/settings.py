@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Perception has workers of its own: a long OCR job never holds up a chat turn.
 CELERY_TASK_ROUTES = {"perception.tasks.*": {"queue": "perception"}}
+    "refresh-statistics": {  # SQLite's query planner statistics as the record grows (fhir/maintenance.py)
+        "task": "fhir.tasks.refresh_database_statistics",
+        "schedule": 3600.0,
+    },
 
 # Sessions: a sliding timeout, renewed by every request.
 SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_SECONDS", 1800)

@@ -14,9 +14,12 @@ MODIFIERS = {"exact", "contains", "missing", "not", "text", "above", "below", "i
              "not-in"}
 SUPPORTED_MODIFIERS = {"string": {"missing", "exact", "contains"}, "token": {"missing", "not", "text"},
                        "reference": {"missing"}, "date": {"missing"}, "number": {"missing"},
-                       "quantity": {"missing"}, "uri": {"missing"}}
+                       "quantity": {"missing"}, "uri": {"missing", "above", "below"}, "composite": {"missing"}}
 DEFAULT_COUNT, MAX_COUNT = 20, 1000
 MAX_VALUES, MAX_CRITERIA, MAX_VALUE_LENGTH = 100, 50, 1024
+# Reference hops in one criterion (chains and _has together): each is a nested subquery, and a deeper one says
+# more about a query built by a program gone wrong than about a clinical question.
+MAX_CHAIN_DEPTH = 3
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RESULT_PARAMS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total",
                  "_format", "_pretty", "_contained", "_containedType"}
@@ -29,8 +32,15 @@ class Criterion:
     param: SearchParam
     modifier: str | None
     values: list[str]
-    target_type: str | None = None  # reference:Type modifier, or the type a chain goes through
+    target_type: str | None = None  # reference:Type modifier, the type a chain goes through, or _has's searched type
     chain: Criterion | None = None  # subject:Patient.name=x -> chain holds name=x on Patient
+    # _has:Observation:patient:code=x -> has is Observation, param is its 'patient', chain holds code=x
+    has: str | None = None
+
+    @property
+    def depth(self) -> int:
+        """How many references the criterion follows (chains and _has)."""
+        return 0 if self.chain is None else 1 + self.chain.depth
 
 
 @dataclass
@@ -42,6 +52,9 @@ class SearchRequest:
     sort: list[tuple[str, bool]] = field(default_factory=list)  # (param code, descending)
     includes: list[tuple[str, str, str | None]] = field(default_factory=list)  # (source type, param, target type)
     revincludes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # _include:iterate (and R4's older :recurse): followed from matches and included resources alike, to a fixed point
+    iterate_includes: list[tuple[str, str, str | None]] = field(default_factory=list)
+    iterate_revincludes: list[tuple[str, str, str | None]] = field(default_factory=list)
     summary: str | None = None
     elements: list[str] = field(default_factory=list)
     total: str = "accurate"
@@ -98,7 +111,38 @@ def _include_spec(name: str, text: str) -> tuple[str, str, str | None]:
     return source, code, target
 
 
+def _has_criterion(resource_type: str, name: str, raw: str, ignored: list[str]) -> Criterion:
+    """_has:Type:param:rest: resources of ``resource_type`` that some Type points at through param, where that Type
+    matches rest (a parameter, a chain, or another _has)."""
+    parts = name.split(":", 3)
+    if len(parts) != 4 or not parts[3]:
+        raise FhirError("invalid", f"{name!r}: expected _has:Type:reference-parameter:parameter")
+    _, source, code, rest = parts
+    if source not in RESOURCE_TYPES:
+        raise FhirError("invalid", f"{name!r}: unknown resource type {source!r}")
+    param = search_params(source).get(code)
+    if param is None or param.type != "reference":
+        raise FhirError("invalid", f"{name!r}: {source} has no reference parameter {code!r}")
+    if param.target and resource_type not in param.target:
+        raise FhirError("invalid", f"{name!r}: {source}.{code} cannot refer to a {resource_type}")
+    inner = _criterion(source, rest, raw, True, ignored)
+    return Criterion(param, None, [], resource_type, inner, has=source)
+
+
+def _chain_target(param: SearchParam, chained: str) -> str:
+    """The one stored type a chain without :Type goes through: the only target that has the next parameter."""
+    targets = [t for t in param.target if t in RESOURCE_TYPES]
+    if len(targets) > 1 and not chained.startswith("_has:"):
+        following = re.split(r"[.:]", chained, maxsplit=1)[0]
+        targets = [t for t in targets if following in search_params(t)]
+    if len(targets) != 1:
+        raise FhirError("invalid", f"chain through {param.code!r} needs a type: {param.code}:Type.{chained}")
+    return targets[0]
+
+
 def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: list[str]) -> Criterion | None:
+    if name.startswith("_has:"):
+        return _has_criterion(resource_type, name, raw, ignored)
     head, _, chained = name.partition(".")
     code, _, modifier = head.partition(":")
     params = search_params(resource_type)
@@ -122,11 +166,8 @@ def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: l
     if chained:
         if param.type != "reference":
             raise FhirError("invalid", f"{code!r} is not a reference: it cannot be chained")
-        targets = [target_type] if target_type else [t for t in param.target if t in RESOURCE_TYPES]
-        if len(targets) != 1:
-            raise FhirError("invalid", f"chain through {code!r} needs a type: {code}:Type.{chained}")
-        inner = _criterion(targets[0], chained, raw, True, ignored)
-        return Criterion(param, None, [], targets[0], inner)
+        target = target_type or _chain_target(param, chained)
+        return Criterion(param, None, [], target, _criterion(target, chained, raw, True, ignored))
     if modifier == "missing" and raw not in ("true", "false"):
         raise FhirError("invalid", f"{name} takes true or false")
     return Criterion(param, modifier, split_values(raw), target_type)
@@ -151,12 +192,17 @@ def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bo
                 code = key.removeprefix("-")
                 if code not in search_params(resource_type):
                     raise FhirError("invalid", f"cannot sort by unknown parameter {code!r}")
+                if search_params(resource_type)[code].type == "composite":
+                    raise FhirError("invalid", f"cannot sort by a composite parameter ({code!r})")
                 request.sort.append((code, key.startswith("-")))
         elif name in ("_include", "_revinclude"):
             spec = _include_spec(name, raw)
             if name == "_include" and spec[0] != resource_type:
                 raise FhirError("invalid", f"_include={raw!r} must start with {resource_type}")
             (request.includes if name == "_include" else request.revincludes).append(spec)
+        elif name in ("_include:iterate", "_include:recurse", "_revinclude:iterate", "_revinclude:recurse"):
+            spec = _include_spec(name, raw)  # any source type: it may start from what an include brought in
+            (request.iterate_includes if name.startswith("_include") else request.iterate_revincludes).append(spec)
         elif name == "_summary":
             if raw not in ("count", "false", "true", "data", "text"):
                 raise FhirError("invalid", f"_summary={raw!r} is not supported")
@@ -170,5 +216,8 @@ def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bo
         elif name in RESULT_PARAMS:
             continue  # _format, _pretty, _contained: accepted, no effect on what is returned
         elif (criterion := _criterion(resource_type, name, raw, strict, request.ignored)) is not None:
+            if criterion.depth > MAX_CHAIN_DEPTH:
+                raise FhirError("invalid", f"{name[:80]!r} follows {criterion.depth} references: at most "
+                                           f"{MAX_CHAIN_DEPTH} (chains and _has together)")
             request.criteria.append(criterion)
     return request

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from fhir.access import requester_for_user
+from fhir.jsonnum import dumps
 from fhir.store import Repository
 from webapp.accounts.models import Role, User
 from webapp.clock import now
@@ -48,6 +47,6 @@ def download(request: HttpRequest) -> HttpResponse:
     else:
         repo = Repository(requester_for_user(patient), channel="app")
         bundle = record_bundle(repo, patient.fhir_id, request.build_absolute_uri("/fhir/"))
-    response = HttpResponse(json.dumps(bundle, ensure_ascii=False), content_type="application/fhir+json")
+    response = HttpResponse(dumps(bundle), content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="continuum-record-{now().date().isoformat()}.json"'
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +9,8 @@ from tqdm import tqdm
 
 from fhir.access import SYSTEM
 from fhir.errors import FhirError
+from fhir.jsonnum import loads
+from fhir.maintenance import refresh_statistics
 from fhir.store import Repository
 from fhir.sync import ImportReport, import_bundle
 
@@ -36,12 +37,13 @@ class Command(BaseCommand):
         total, failed = ImportReport(), []
         for path in tqdm(files, unit="bundle", disable=quiet_progress or len(files) < 2):
             try:
-                report = import_bundle(repo, json.loads(path.read_text()))
+                report = import_bundle(repo, loads(path.read_bytes()))
             except (FhirError, ValueError) as error:
                 failed.append(f"{path.name}: {error}")
                 continue
             total.add(report)
             self.stdout.write(f"{path.name}: {report.summary()}")
+        refresh_statistics()  # a large import changes the shape of the data the SQLite planner plans for
         self.stdout.write(f"imported {len(files) - len(failed)} of {len(files)} bundles: {total.summary()}")
         for resource_type in sorted(set(total.created) | set(total.updated)):
             self.stdout.write(f"  {resource_type}: {total.created[resource_type]} created, "

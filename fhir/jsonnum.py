@@ -1,0 +1,141 @@
+"""FHIR JSON with exact decimals: ``1.50`` is read, stored and sent back as ``1.50``, not ``1.5``.
+
+FHIR decimals carry their precision in their text (R4 datatypes, decimal), which a Python float
+forgets. A number whose text a float would not give back is read as a ``JsonDecimal``: a float
+(so code reading resources compares, computes and ``json.dumps`` as before) that keeps its text,
+which ``dumps`` here writes out. The stdlib encoder cannot: it writes every float, subclasses
+included, with ``float.__repr__``. Integers stay ints (``3`` is not ``3.0``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import Decimal
+from json.encoder import encode_basestring
+from typing import Any
+
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+class JsonDecimal(float):
+    """A float that remembers the JSON text it was read from (``text``)."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> JsonDecimal:
+        if not _JSON_NUMBER.fullmatch(text):  # it is written out as is: float() would also take "1_0" or " 1"
+            raise ValueError(f"{text!r} is not a JSON number")
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+    def __reduce__(self) -> tuple:  # copy.deepcopy and pickle: keep the text
+        return (JsonDecimal, (self.text,))
+
+
+def number(text: str) -> float:
+    """A JSON number with a fraction or exponent: a plain float when its repr is the text, else a JsonDecimal."""
+    value = float(text)
+    return value if repr(value) == text or not math.isfinite(value) else JsonDecimal(text)
+
+
+def as_number(value: Decimal) -> float:
+    """A Decimal as the float that writes out its text (``Decimal('1.50')`` -> ``1.50``)."""
+    return number(str(value))
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=number)
+
+
+class Decoder(json.JSONDecoder):
+    """For ``JSONField(decoder=...)`` (Django calls ``json.loads(text, cls=Decoder)``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("parse_float", number)
+        super().__init__(**kwargs)
+
+
+def _float_text(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a JSON number")
+    return value.text if type(value) is JsonDecimal else float.__repr__(value)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring(value))
+    elif kind is dict:
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            if type(key) is not str:
+                raise TypeError(f"JSON object keys must be str, not {type(key).__name__}")
+            out.append(encode_basestring(key))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif kind is list or kind is tuple:
+        out.append("[")
+        first = True
+        for item in value:
+            if not first:
+                out.append(",")
+            first = False
+            _write(item, out)
+        out.append("]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float_text(value))
+    elif isinstance(value, Decimal):
+        out.append(_float_text(as_number(value)))
+    elif isinstance(value, dict):  # OrderedDict and other mappings built by libraries
+        _write(dict(value), out)
+    elif isinstance(value, (list, tuple)):
+        _write(list(value), out)
+    elif isinstance(value, str):
+        _write(str(value), out)
+    else:
+        raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (no spaces, non-ASCII as is) with every JsonDecimal as its text; as fast as json.dumps here."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out)
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_exact(item) for item in value]
+    if isinstance(value, (float, Decimal)):
+        return ("decimal", dumps(value))
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as FHIR JSON, key order aside: decimals must match in their text too (1.50 is not 1.5, 3 not 3.0)."""
+    return _exact(a) == _exact(b)
+
+
+class Encoder(json.JSONEncoder):
+    """For ``JSONField(encoder=...)``: Django calls ``json.dumps(value, cls=Encoder)``, which lands here."""
+
+    def encode(self, o: Any) -> str:
+        return dumps(o)
