@@ -7,6 +7,7 @@ The harness issue grows this into: load context -> policies -> model <-> tools
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,32 +55,44 @@ EMPTY_REPLY = "I'm sorry, I could not put together an answer just now. Could you
 
 
 class Heartbeat:
-    """Keeps the turn's heartbeat fresh while the model thinks, so the reconciler
-    only takes over turns whose worker has really gone."""
+    """Keeps running turns' heartbeats fresh while the model thinks, so the reconciler only takes over turns
+    whose worker has really gone. One thread per process beats for every turn the process runs: starting a
+    thread per turn cost 2 ms on a busy machine, on every turn."""
+
+    _lock = threading.Lock()
+    _turns: set[int] = set()
+    _pid = -1  # the process that started the thread (a forked worker needs its own)
 
     def __init__(self, turn_id: int) -> None:
         self._turn_id = turn_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        with Heartbeat._lock:
+            if Heartbeat._pid != os.getpid():
+                Heartbeat._pid, Heartbeat._turns = os.getpid(), set()
+                threading.Thread(target=Heartbeat._run, name="turn-heartbeat", daemon=True).start()
+            Heartbeat._turns.add(self._turn_id)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
+        with Heartbeat._lock:
+            Heartbeat._turns.discard(self._turn_id)
 
-    def _run(self) -> None:
-        from django.db import close_old_connections
+    @staticmethod
+    def _run() -> None:
+        from django.db import connections
 
-        interval = min(5.0, settings.TURN_STALL_SECONDS / HEARTBEAT_FRACTION)
-        while not self._stop.wait(interval):
-            try:
-                record_heartbeat(self._turn_id)
-            except Exception:
-                log.warning("heartbeat of turn %s failed", self._turn_id, exc_info=True)
-        close_old_connections()
+        while True:
+            time.sleep(min(5.0, settings.TURN_STALL_SECONDS / HEARTBEAT_FRACTION))
+            with Heartbeat._lock:
+                turns = list(Heartbeat._turns)
+            for turn_id in turns:
+                try:
+                    record_heartbeat(turn_id)
+                except Exception:
+                    log.warning("heartbeat of turn %s failed", turn_id, exc_info=True)
+            if turns:
+                connections.close_all()  # this thread's own: no connection held open between beats
 
 
 @dataclass

@@ -104,3 +104,34 @@ def test_a_deferred_turn_waits_and_a_busy_conversation_makes_others_wait(cast):
     with pytest.raises(TurnBusy):
         do_claim_turn(second.id)  # the conversation's other turn is running
     assert Turn.objects.get(id=second.id).status == TurnStatus.PENDING
+
+
+def test_a_long_turn_keeps_its_heartbeat_fresh_and_is_not_taken_back(cast, scripted_model, settings):
+    """One heartbeat thread per process beats for every running turn: a turn whose model takes longer than the
+    stall limit is still its worker's (the first beat may come after the thread's current sleep, up to 5 s)."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    settings.TURN_STALL_SECONDS = 3
+    turn = new_turn(cast["alice"])
+    scripted_model.queue(Script(text="slow words arrive one by one here", delay=1.0))  # about 7 s in all
+    def run() -> None:
+        try:
+            run_turn(turn.id, client_for(scripted_model))
+        finally:
+            connections.close_all()  # this thread's: the test database is dropped afterwards
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        time.sleep(6.5)
+        turn.refresh_from_db()
+        assert turn.status == TurnStatus.RUNNING
+        assert timezone.now() - turn.heartbeat_at < timedelta(seconds=settings.TURN_STALL_SECONDS)
+        assert do_reconcile_turns() == []
+    finally:
+        runner.join(timeout=30)
+    turn.refresh_from_db()
+    assert turn.status == TurnStatus.DONE

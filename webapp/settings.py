@@ -266,6 +266,9 @@ EVIDENCE_INDEX_PATH = envstr("EVIDENCE_INDEX_PATH", str(VAR_DIR / "evidence.sqli
 EVIDENCE_EMBEDDING_CACHE = envstr("EVIDENCE_EMBEDDING_CACHE",
                                   str(Path.home() / ".cache" / "continuum" / "evidence-embeddings.sqlite3"))
 EVIDENCE_PASSAGES_PER_TURN = envint("EVIDENCE_PASSAGES_PER_TURN", 3)
+# OpenMP threads of the query/passage embedding engine per process (agent/evidence/embed.py): 1 for serving, where
+# processes already take one core each; `manage.py ingest_evidence` uses every core.
+EVIDENCE_EMBED_THREADS = envint("EVIDENCE_EMBED_THREADS", 1)
 GROUNDING = envstr("GROUNDING", "on")
 if GROUNDING not in ("on", "off"):
     raise ImproperlyConfigured(f"GROUNDING must be on or off, not {GROUNDING!r}")
@@ -328,13 +331,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webapp.followup.tasks.run_check_ins",
         "schedule": float(CHECKIN_INTERVAL_SECONDS),
     },
-}
-# Perception has workers of its own: a long OCR job never holds up a chat turn.
-CELERY_TASK_ROUTES = {"perception.tasks.*": {"queue": "perception"}}
     "refresh-statistics": {  # SQLite's query planner statistics as the record grows (fhir/maintenance.py)
         "task": "fhir.tasks.refresh_database_statistics",
         "schedule": 3600.0,
     },
+}
+# Perception has workers of its own: a long OCR job never holds up a chat turn.
+CELERY_TASK_ROUTES = {"perception.tasks.*": {"queue": "perception"}}
 
 # Sessions: a sliding timeout, renewed by every request.
 SESSION_COOKIE_AGE = envint("SESSION_TIMEOUT_SECONDS", 1800)
