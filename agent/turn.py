@@ -244,13 +244,18 @@ class TurnRun:
         return completion
 
     def save(self, messages: list[dict], reply: str, mode: str) -> None:
-        Trajectory.objects.update_or_create(turn=self.turn, attempt=self.turn.attempts, defaults={
+        """The attempt's trajectory, in one INSERT ... ON CONFLICT (a re-run of the same attempt replaces it):
+        update_or_create took a locking read and an insert in a transaction, four round trips on every turn."""
+        fields = {
             "model": self.client.config.model, "prompt_version": PROMPT_VERSION, "tool_mode": mode,
             "triage_level": self.turn.message.triage_level or "", "messages": messages, "steps": self.steps,
             "reply": reply, "reasoning": self.splitter.reasoning_text, "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens, "model_calls": self.model_calls,
             "started_at": timezone.now() - timedelta(seconds=time.monotonic() - self.started),
-            "seconds": round(time.monotonic() - self.started, 3)})
+            "seconds": round(time.monotonic() - self.started, 3)}
+        Trajectory.objects.bulk_create([Trajectory(turn=self.turn, attempt=self.turn.attempts, **fields)],
+                                       update_conflicts=True, unique_fields=["turn", "attempt"],
+                                       update_fields=list(fields))
 
 
 def run_turn(turn_id: int, client: ModelClient | None = None, *,

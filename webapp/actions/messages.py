@@ -53,15 +53,11 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
     if conversation.patient_id != patient.pk:
         raise PermissionError("patients write only in their own conversation")
     client_id = client_id[:64]
-    if client_id:
-        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-        if existing:
-            return SendResult(existing, created=False)
-    try:
+    try:  # a frame sent again (a reconnecting tab) hits the unique client id: no lookup first, on every message
         with transaction.atomic():
             message = Message.objects.create(conversation=conversation, author=Author.PATIENT, sender=patient,
                                              text=text, client_id=client_id)
-    except IntegrityError:  # the same frame raced in twice
+    except IntegrityError:
         return SendResult(Message.objects.get(conversation=conversation, client_id=client_id), created=False)
     send_event_on_commit(conversation.group_name, message.as_event())
     result = SendResult(message, created=True)
