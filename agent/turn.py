@@ -24,7 +24,7 @@ from agent.agents import safety as safety_agent
 from agent.agents import summary as summary_agent
 from agent.agents.orchestrator import Plan, plan_turn, tools_of
 from agent.context import PROMPT_VERSION, build_messages
-from agent.inquiry.picture import Picture, assess, previous_state, save_state
+from agent.inquiry.picture import Picture, complete, open_episode, previous_state, save_state
 from agent.memory.recall import recall
 from agent.model.client import Completion, ModelClient, ModelUnavailable, default_client
 from agent.model.reasoning import ReasoningSplitter
@@ -280,14 +280,21 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
                           repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"), examine=examine)
     picture = previous = None
     summary = ""
-    if mode != "off":
-        summary = read_record(context, run)  # the memory agent, no model call
+    if mode == "off":
+        evidence_agent.prefetch(evidence_agent.query_for(None, turn.message.text))
+    else:
         previous = previous_state(turn)
         started = time.monotonic()
-        picture = assess(turn, summary, previous)  # the inquiry agent, no model call
+        picture = open_episode(turn, previous)  # the inquiry agent, no model call
+        if picture.phase == "advice":  # it stays advice once the record is in: the evidence search will run
+            evidence_agent.prefetch(evidence_agent.query_for(picture, turn.message.text))
+        seconds = time.monotonic() - started
+        summary = read_record(context, run)  # the memory agent, no model call
+        started = time.monotonic()
+        picture = complete(picture, summary)
         run.step("inquiry", agent="inquiry", complaint=picture.complaint.name if picture.complaint else None,
                  phase=picture.phase, reason=picture.reason, missing=picture.missing, ask=picture.ask,
-                 seconds=round(time.monotonic() - started, 4))
+                 seconds=round(seconds + time.monotonic() - started, 4))
         messages = with_notes(messages, summary, inquiry_agent.instructions(picture, language))
     plan = plan_turn(picture, mode, picture is not None and summary_agent.due(picture, previous))
     run.step("plan", plan=plan.name, steps=plan.describe())
@@ -295,8 +302,7 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
     speaker = plan.speaker
     sources: list = []
     if speaker.name == evidence_agent.AGENT.name:  # the harness retrieves for it: no model call
-        query = " ".join(filter(None, [picture.complaint.name.replace("_", " ") if picture and picture.complaint
-                                       else "", turn.message.text]))[:1000]
+        query = evidence_agent.query_for(picture, turn.message.text)
         sources, found = evidence_agent.retrieve(query)
         run.step("tool_call", agent="evidence", arguments={"query": query[:300]}, by="harness", **found)
         note = evidence_agent.passages_note(sources, found["code"] == "evidence_unavailable")

@@ -5,9 +5,10 @@
 Runs real turns in this process (agent/turn.py: claim, context, record recall, tool decision
 and calls, streaming flushes, reply stored once, trajectory) against the scripted model with no
 delay, on a fresh SQLite database and a private Redis. Overhead = the turn's wall time minus
-the time the model server spent answering its requests; "to reply" is the same up to the moment the reply
-is stored (what the patient waits for: the JSON path's decision and tool calls come after). Then the
-triage bench on one core.
+the time the model server spent answering its requests; "no embedding" also leaves out the
+evidence query's embedding (the other model of a turn, multilingual-e5 on the CPU); "to reply" is
+the same up to the moment the reply is stored (what the patient waits for: the JSON path's decision
+and tool calls come after). Then the triage bench on one core.
 No assertions: it prints figures for docs/benchmarks.md.
 """
 
@@ -64,14 +65,28 @@ def main() -> None:
         # When each reply is stored: the JSON path's decision call and tool calls come after it.
         complete, stored_at = agent.turn.do_complete_turn, []
         agent.turn.do_complete_turn = lambda *a, **k: (complete(*a, **k), stored_at.append(time.perf_counter()))[0]
+        # The evidence query's embedding is the other model a turn runs (multilingual-e5 on the CPU): timed apart.
+        import agent.evidence.search
+        embed, embedded = agent.evidence.search.embed_query, []
+
+        def timed_embed(text: str):
+            started = time.perf_counter()
+            try:
+                return embed(text)
+            finally:
+                embedded.append(time.perf_counter() - started)
+
+        agent.evidence.search.embed_query = timed_embed
         print(f"machine: {os.cpu_count()} cores; SQLite; private Redis; scripted model, no delay")
         print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  {'to reply p50':>13} {'p95':>8}"
-              "  (ms, model time excluded)")
+              f"  {'no embedding p50':>16} {'p95':>8}  {'embedding p50':>13}"
+              "  (ms, LLM time excluded)")
         for mode in [m for m in args.modes.split(",") if m]:
             settings.MODEL_TOOL_CALLING = mode
             patient = do_create_patient(f"bench-{mode}-{time.time_ns()}", None)
             overheads: list[float] = []
             to_reply: list[float] = []
+            embeddings: list[float] = []
             for i in range(args.turns):
                 turn = new_turn(patient, f"I have had a headache for {i + 2} days")
                 model.queue(Script(text="I am sorry to hear that. Where is the pain, and how bad is it?",
@@ -79,17 +94,25 @@ def main() -> None:
                 if mode == "json":
                     model.decide({"tool_calls": [{"name": "record_fact", "arguments": {
                         "kind": "symptom", "text": f"headache {i}"}}]})
-                before = len(model.durations)
+                before, embedded_before = len(model.durations), len(embedded)
                 started = time.perf_counter()
                 run_turn(turn.id, client)
                 wall = time.perf_counter() - started
+                # The server thread records a request's time after its last byte: the client may be done first.
+                deadline = time.monotonic() + 2
+                while len(model.durations) < len(model.requests) and time.monotonic() < deadline:
+                    time.sleep(0.001)
                 overheads.append(wall - sum(model.durations[before:]))
+                embeddings.append(sum(embedded[embedded_before:]))
                 to_reply.append(stored_at[-1] - started - model.durations[before])  # the reply's own call
             warm = overheads[5:] or overheads  # the first turns pay for imports and connections
             warm_reply = to_reply[5:] or to_reply
+            warm_embedding = embeddings[5:] or embeddings
+            bare = [o - e for o, e in zip(warm, warm_embedding, strict=True)]
             print(f"{mode:8} {len(warm):6} {statistics.median(warm) * 1000:13.1f} {pct(warm, 0.95) * 1000:8.1f} "
                   f"{max(warm) * 1000:8.1f}  {statistics.median(warm_reply) * 1000:13.1f} "
-                  f"{pct(warm_reply, 0.95) * 1000:8.1f}")
+                  f"{pct(warm_reply, 0.95) * 1000:8.1f}  {statistics.median(bare) * 1000:16.1f} "
+                  f"{pct(bare, 0.95) * 1000:8.1f}  {statistics.median(warm_embedding) * 1000:13.1f}")
         model.stop()
     finally:
         redis.stop()

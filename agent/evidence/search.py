@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 
 from agent.evidence.corpus import Passage
-from agent.evidence.embed import embed_query
+from agent.evidence.embed import embed_query, prefetch_query
 from agent.evidence.index import EvidenceIndex, EvidenceUnavailable, Filters
 from agent.evidence.text import analysed
 
@@ -95,8 +95,18 @@ def _with_fallback(ask):
         return ask(local_index()), "local", str(exc)
 
 
+def _normalised(query: str) -> str:
+    return query.strip()[:2000]
+
+
+def prefetch(query: str) -> None:
+    """Start embedding a hybrid search's query now, for a search_evidence(query) that will follow."""
+    if _normalised(query):
+        prefetch_query(_normalised(query))
+
+
 def _search(index: EvidenceIndex, query: str, k: int, filters: Filters, mode: str, authority: bool) -> list[Hit]:
-    query = query.strip()[:2000]
+    query = _normalised(query)
     if not query:
         return []
     if mode == "hybrid":

@@ -71,6 +71,13 @@ def previous_state(turn: Turn) -> InquiryState | None:
 
 
 def assess(turn: Turn, record_summary: str = "", previous: InquiryState | None = None) -> Picture:
+    return complete(open_episode(turn, previous), record_summary)
+
+
+def open_episode(turn: Turn, previous: InquiryState | None = None) -> Picture:
+    """The picture from the conversation alone (complaint, what the patient said, red flags); its phase as if the
+    record held nothing. Filling slots from the record (``complete``) can only move it from inquiry to advice,
+    never back: a turn that is advising here will advise (the harness starts its evidence search early then)."""
     now = timezone.now()
     horizon = now - timedelta(hours=EPISODE_HOURS)
     recent = previous is not None and previous.created_at >= horizon
@@ -103,6 +110,12 @@ def assess(turn: Turn, record_summary: str = "", previous: InquiryState | None =
                     picture.slots[name] = {"value": written[:200], "source": "conversation", "message_id": row["id"]}
                     break
         picture.red_flag = picture.red_flag or row["triage_level"] in RED_FLAG_LEVELS
+    _decide_phase(picture)
+    return picture
+
+
+def complete(picture: Picture, record_summary: str) -> Picture:
+    """What the record adds to an episode's picture, and the phase the turn is in."""
     sections = record_sections(record_summary)
     for name, slot in SLOTS.items():
         if name not in picture.slots and slot.record_section and sections.get(slot.record_section):
@@ -114,6 +127,7 @@ def assess(turn: Turn, record_summary: str = "", previous: InquiryState | None =
 
 def _decide_phase(picture: Picture) -> None:
     complaint = picture.complaint
+    picture.ask = []  # decided again once the record is in: only an inquiry asks
     if complaint is None:
         picture.phase, picture.reason = "advice", "no symptom to take a history for"
         return
