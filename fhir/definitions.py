@@ -17,6 +17,8 @@ from typing import Any
 from fhirpathpy import compile as compile_fhirpath
 from fhirpathpy.models import models as fhirpath_models
 
+from fhir.paths import compile_plain
+
 DEFINITIONS = json.loads((Path(__file__).parent / "definitions" / "search_parameters.json").read_text())
 
 RESOURCE_TYPES: frozenset[str] = frozenset(DEFINITIONS["resources"])
@@ -136,6 +138,10 @@ def _roots(resource_type: str, expression: str) -> tuple[str, ...]:
 
 @cache
 def _compiled(expression: str) -> Callable[[dict], list[Any]]:
+    return compile_plain(expression) or _with_fhirpathpy(expression)  # plain paths: fhir/paths.py, 10-100x faster
+
+
+def _with_fhirpathpy(expression: str) -> Callable[[dict], list[Any]]:
     expression = _RESOLVE_IS.sub(r"where(reference.startsWith('\1/'))", expression)
     return compile_fhirpath(_AS_TYPE.sub(r".ofType(\1)", expression), fhirpath_models["r4"])
 
