@@ -6,7 +6,8 @@ Runs real turns in this process (agent/turn.py: claim, context, record recall, t
 and calls, streaming flushes, reply stored once, trajectory) against the scripted model with no
 delay, on a fresh SQLite database and a private Redis. Overhead = the turn's wall time minus
 the time the model server spent answering its requests; "no embedding" also leaves out the
-evidence query's embedding (the other model of a turn, multilingual-e5 on the CPU); "to reply" is
+evidence query's embedding (the other model of a turn, multilingual-e5 on the CPU), and "own" the
+tool calls too (what the harness itself costs); "to reply" is
 the same up to the moment the reply is stored (what the patient waits for: the JSON path's decision
 and tool calls come after). Then the triage bench on one core.
 No assertions: it prints figures for docs/benchmarks.md.
@@ -77,9 +78,21 @@ def main() -> None:
                 embedded.append(time.perf_counter() - started)
 
         agent.evidence.search.embed_query = timed_embed
+        # Tool calls (policy check, argument validation, the tool itself: a record write with its Provenance and
+        # AuditEvent), timed apart too: the harness's own share is what is left.
+        call, called = agent.turn.run_call, []
+
+        def timed_call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                called.append(time.perf_counter() - started)
+
+        agent.turn.run_call = timed_call
         print(f"machine: {os.cpu_count()} cores; SQLite; private Redis; scripted model, no delay")
         print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  {'to reply p50':>13} {'p95':>8}"
-              f"  {'no embedding p50':>16} {'p95':>8}  {'embedding p50':>13}"
+              f"  {'no embedding p50':>16} {'p95':>8}  {'embedding p50':>13}  {'own p50':>8} {'p95':>8}"
               "  (ms, LLM time excluded)")
         for mode in [m for m in args.modes.split(",") if m]:
             settings.MODEL_TOOL_CALLING = mode
@@ -87,6 +100,7 @@ def main() -> None:
             overheads: list[float] = []
             to_reply: list[float] = []
             embeddings: list[float] = []
+            tools: list[float] = []
             for i in range(args.turns):
                 turn = new_turn(patient, f"I have had a headache for {i + 2} days")
                 model.queue(Script(text="I am sorry to hear that. Where is the pain, and how bad is it?",
@@ -94,7 +108,7 @@ def main() -> None:
                 if mode == "json":
                     model.decide({"tool_calls": [{"name": "record_fact", "arguments": {
                         "kind": "symptom", "text": f"headache {i}"}}]})
-                before, embedded_before = len(model.durations), len(embedded)
+                before, embedded_before, called_before = len(model.durations), len(embedded), len(called)
                 started = time.perf_counter()
                 run_turn(turn.id, client)
                 wall = time.perf_counter() - started
@@ -104,15 +118,18 @@ def main() -> None:
                     time.sleep(0.001)
                 overheads.append(wall - sum(model.durations[before:]))
                 embeddings.append(sum(embedded[embedded_before:]))
+                tools.append(sum(called[called_before:]))
                 to_reply.append(stored_at[-1] - started - model.durations[before])  # the reply's own call
             warm = overheads[5:] or overheads  # the first turns pay for imports and connections
             warm_reply = to_reply[5:] or to_reply
             warm_embedding = embeddings[5:] or embeddings
             bare = [o - e for o, e in zip(warm, warm_embedding, strict=True)]
+            own = [b - t for b, t in zip(bare, tools[5:] or tools, strict=True)]
             print(f"{mode:8} {len(warm):6} {statistics.median(warm) * 1000:13.1f} {pct(warm, 0.95) * 1000:8.1f} "
                   f"{max(warm) * 1000:8.1f}  {statistics.median(warm_reply) * 1000:13.1f} "
                   f"{pct(warm_reply, 0.95) * 1000:8.1f}  {statistics.median(bare) * 1000:16.1f} "
-                  f"{pct(bare, 0.95) * 1000:8.1f}  {statistics.median(warm_embedding) * 1000:13.1f}")
+                  f"{pct(bare, 0.95) * 1000:8.1f}  {statistics.median(warm_embedding) * 1000:13.1f}  "
+                  f"{statistics.median(own) * 1000:8.1f} {pct(own, 0.95) * 1000:8.1f}")
         model.stop()
     finally:
         redis.stop()

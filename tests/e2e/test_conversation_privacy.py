@@ -75,3 +75,31 @@ def test_unauthenticated_and_cross_origin_websockets_are_refused(stack):
     assert run_async(attempt(None)) == 403
     assert run_async(attempt(cookies, origin="http://evil.example")) == 403
     assert run_async(attempt(cookies)) == 101
+
+
+def test_a_socket_outliving_its_session_stores_nothing_and_is_closed(stack):
+    """Logging out (or the session timing out) in another tab ends what an open socket may do."""
+    from webapp.chat.models import Message
+
+    alice = make_patient()
+    http = login(stack.base_url, alice.username, "correct-horse-battery")
+    path = f"/ws/chat/{alice.conversation.public_id}/"
+
+    async def scenario():
+        socket = await ChatSocket.open(stack.base_url, path, dict(http.cookies))
+        await socket.say("before logging out")
+        first = await socket.next_event()
+        while first["type"] != "ack":
+            first = await socket.next_event()
+        http.post("/accounts/logout/", headers={"X-CSRFToken": http.cookies.get("csrftoken", ""),
+                                                "Referer": f"{stack.base_url}/"})
+        await socket.say("after logging out")
+        event = await socket.next_event()
+        while event["type"] not in ("error", "ack"):
+            event = await socket.next_event()
+        return event
+
+    event = run_async(scenario())
+    assert event["type"] == "error" and event["code"] == "session_expired"
+    assert list(Message.objects.filter(conversation=alice.conversation).values_list("text", flat=True)) == [
+        "before logging out"]

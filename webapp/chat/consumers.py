@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.http import Http404
 
 from webapp.accounts.access import get_conversation_for_user
-from webapp.actions.messages import EmptyMessage, do_send_patient_message
+from webapp.actions.messages import EmptyMessage, SendResult, do_send_patient_message
 from webapp.chat.frames import BadFrame, ResumeFrame, SendFrame, parse_frame
 from webapp.chat.models import Message, Turn, TurnStatus
 
@@ -68,19 +68,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_message(self, frame: SendFrame) -> None:
         user = self.scope["user"]
-        if not await database_sync_to_async(_session_is_live)(self.scope, user.pk):
-            await self.error("session_expired", "Your session has ended. Please log in again.")
-            await self.close(code=4401)
-            return
         if self.conversation.patient_id != user.pk:
             await self.error("forbidden", "Only the patient writes in this conversation here.")
             return
         try:
-            result = await database_sync_to_async(do_send_patient_message)(
-                user, self.conversation, frame.text, frame.client_id
-            )
+            # One hop to the sync thread, not two: Channels runs every consumer's database work on one thread.
+            result = await database_sync_to_async(_send_if_session_live)(self.scope, user, self.conversation, frame)
         except EmptyMessage:
             await self.error("empty", "The message is empty.", client_id=frame.client_id)
+            return
+        if result is None:
+            await self.error("session_expired", "Your session has ended. Please log in again.")
+            await self.close(code=4401)
             return
         await self.send_json({"type": "ack", "client_id": frame.client_id, "message_id": result.message.id,
                               "duplicate": not result.created})
@@ -101,6 +100,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def error(self, code: str, message: str, **extra) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+def _send_if_session_live(scope: dict, user, conversation, frame: SendFrame) -> SendResult | None:
+    """The message stored and its turn queued; None (nothing stored) if the session has ended."""
+    if not _session_is_live(scope, user.pk):
+        return None
+    return do_send_patient_message(user, conversation, frame.text, frame.client_id)
 
 
 def _session_is_live(scope: dict, user_id: int) -> bool:
