@@ -19,6 +19,12 @@
 Prints a table and writes var/bench/fhir_api-DB-N-SEED.json (figures, population, machine). No assertions
 on timing. The create phase runs last and its Observations (tagged) are deleted afterwards; the AuditEvents
 of every request stay, so the audit trail grows with each run (its size is in the report).
+
+``--server hapi`` runs the same population and the same API phases against a real HAPI FHIR JPA server
+(scripts/hapi.py: HAPI FHIR 8.8 with H2, in var/bench/hapi-N-SEED/), side by side: each Synthea bundle is POSTed
+to HAPI's transaction endpoint as it is (server-assigned ids; the import's CPU is then the server's), the
+phases run on its base URL without OAuth (HAPI has none here, and writes no AuditEvents), and the results go to
+var/bench/fhir_api-hapi-N-SEED.json.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.hapi import fhir_base as hapi_fhir_base  # noqa: E402
+from scripts.hapi import start_hapi  # noqa: E402
 from scripts.stack import create_database, django_env, free_port, start_postgres, start_web  # noqa: E402
 
 VAR = ROOT / "var" / "bench"
@@ -317,6 +325,8 @@ def bundle_patient(bundle: dict) -> str | None:
 def import_population(files: list[Path], state: State, minutes: float | None, db_root: int | None) -> None:
     from fhir.access import SYSTEM
     from fhir.errors import FhirError
+    from fhir.jsonnum import loads
+    from fhir.maintenance import refresh_statistics
     from fhir.store import Repository
     from fhir.sync import import_bundle
 
@@ -327,6 +337,7 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
     log(f"import       {len(files)} bundles: {done_before} already done, {len(todo)} to import"
         + (f" (at most {minutes:g} min this run)" if minutes is not None and todo else ""))
     if not todo:
+        refresh_statistics()
         return
     started = time.perf_counter()
     seconds_run, resources_run, bytes_run = 0.0, 0, 0
@@ -336,7 +347,7 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
             log(f"import       stopped after {minutes:g} min (--import-minutes): {len(todo) - i + 1} bundles left")
             break
         t0 = time.perf_counter()
-        bundle = json.loads(path.read_text())
+        bundle = loads(path.read_bytes())
         t1, cpu1, db1 = time.perf_counter(), time.process_time(), tree_cpu(db_root)
         try:
             report = import_bundle(repo, bundle)
@@ -367,6 +378,7 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
             f"({created} new) in {t2 - t1:6.1f} s = {(t2 - t1) / max(1, resources) * 1000:5.1f} ms/resource "
             f"(CPU {(cpu2 - cpu1) / max(1, resources) * 1000:4.1f}); {resources_run / seconds_run:4.0f} res/s so far; "
             f"load {os.getloadavg()[0]:4.1f}; ETA {eta / 60:5.1f} min")
+    refresh_statistics()  # as manage.py import_bundle does after an import (SQLite's planner statistics)
 
 
 def import_figures(files: list[Path], state: State) -> dict:
@@ -442,7 +454,7 @@ def sample_targets(patient_ids: list[str], rng: random.Random, observations: int
     for patient, system, code in rows:
         codes[patient].append(f"{system}|{code}")
     return {"patients": [p for p, _ in patients], "names": names, "observations": obs_ids,
-            "codes": {p: sorted(c) for p, c in codes.items()}}
+            "codes": {p: sorted(c) for p, c in codes.items()}, "synthea_order": sorted(p for p, _ in patients)}
 
 
 # --- the load generator ----------------------------------------------------------------------------------------
@@ -503,7 +515,7 @@ def summarise(samples: list[tuple[str, float, int, int]], wall: float, errors: C
     return out
 
 
-async def everything_phase(client, base: str, patients: list[str], count: int, concurrency: int,
+async def everything_phase(client, fhir: str, patients: list[str], count: int, concurrency: int,
                            server_pid: int | None, db_root: int | None) -> dict:
     queue = list(patients)
     per_patient: list[dict] = []
@@ -512,7 +524,7 @@ async def everything_phase(client, base: str, patients: list[str], count: int, c
     async def worker() -> None:
         while queue:
             patient = queue.pop()
-            url = f"{base}/fhir/Patient/{patient}/$everything?_count={count}"
+            url = f"{fhir}/Patient/{patient}/$everything?_count={count}"
             t0 = time.perf_counter()
             pages = resources = 0
             while url:
@@ -552,18 +564,25 @@ def observation(patient: str) -> dict:
             "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}}
 
 
-async def drive(base: str, targets: dict, args: argparse.Namespace, rng: random.Random, server_pid: int,
-                db_root: int | None) -> dict:
+def continuum_login(origin: str):
+    """Headers for Continuum's API: a bearer token from its token endpoint (the EHR client's credentials)."""
+    async def login(client) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await token(client, origin)}"}
+
+    return login
+
+
+async def drive(fhir: str, targets: dict, args: argparse.Namespace, rng: random.Random, server_pid: int,
+                db_root: int | None, login=None) -> dict:
+    """The API phases against the FHIR base URL ``fhir``; ``login(client)`` gives the auth headers (None: none)."""
     import httpx
 
     limits = httpx.Limits(max_connections=max(args.concurrency, args.everything_concurrency))
     async with httpx.AsyncClient(timeout=300, limits=limits) as client:
-        bearer = await token(client, base)
-        client.headers.update({"Authorization": f"Bearer {bearer}", "Accept": "application/fhir+json"})
+        client.headers.update({"Accept": "application/fhir+json", **(await login(client) if login else {})})
         patients, observations, names, codes = (targets["patients"], targets["observations"], targets["names"],
                                                 targets["codes"])
         coded = sorted(codes)
-        fhir = f"{base}/fhir"
 
         def read():
             if observations and rng.random() < 0.5:
@@ -598,11 +617,13 @@ async def drive(base: str, targets: dict, args: argparse.Namespace, rng: random.
 
         await run("read", read)
         await run("search", search)
-        # Its own generator: the same patients every run, however many requests the earlier phases made.
-        chosen = random.Random(args.seed).sample(sorted(patients), min(args.everything_patients, len(patients)))
+        # Its own generator: the same patients every run, however many requests the earlier phases made (and,
+        # drawn from the patients in Synthea's order, the same ones on either server).
+        pool = targets["synthea_order"]
+        chosen = random.Random(args.seed).sample(pool, min(args.everything_patients, len(pool)))
         log(f"api          $everything: {len(chosen)} patients, _count={args.everything_count}, "
             f"{args.everything_concurrency} clients ...")
-        results["everything"] = await everything_phase(client, base, chosen, args.everything_count,
+        results["everything"] = await everything_phase(client, fhir, chosen, args.everything_count,
                                                        args.everything_concurrency, server_pid, db_root)
         await run("create", create)  # last: what it adds must not change what the other phases see
     return results
@@ -621,7 +642,202 @@ def remove_created() -> int:
     return per_model.get("fhir.StoredResource", 0)
 
 
+# --- HAPI FHIR, side by side -------------------------------------------------------------------------------------
+
+def synthea_id(entry: dict) -> str | None:
+    """The id Continuum's import gives an entry (its urn:uuid, as fhir.sync does): which Synthea patient it is."""
+    full_url = entry.get("fullUrl", "")
+    return full_url[9:].lower() if full_url.startswith("urn:uuid:") else entry.get("resource", {}).get("id")
+
+
+def hapi_bundle_targets(bundle: dict, answer: dict, name: str) -> dict:
+    """What the phases need of one bundle imported into HAPI: its ids of the Patient and of some Observations
+    (the transaction-response's locations), the family names and the Observations' codes (what
+    sample_targets reads from Continuum's database)."""
+    entries = [e for e in bundle.get("entry", []) if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    ids: dict[str, list[str]] = defaultdict(list)
+    for result in answer.get("entry", []):
+        location = result.get("response", {}).get("location", "").split("/")  # Type/id/_history/n
+        if len(location) >= 2:
+            ids[location[0]].append(location[1])
+    patients = [e for e in entries if e["resource"].get("resourceType") == "Patient"]
+    observations = [e["resource"] for e in entries if e["resource"].get("resourceType") == "Observation"]
+    return {"patient": ids["Patient"][0] if ids["Patient"] else None,
+            "synthea_patient": synthea_id(patients[0]) if patients else None,
+            "observations": random.Random(name).sample(ids["Observation"], min(50, len(ids["Observation"]))),
+            "family": sorted({n["family"] for p in patients for n in p["resource"].get("name", []) if n.get("family")}),
+            "codes": sorted({f"{c['system']}|{c['code']}" for o in observations
+                             for c in o.get("code", {}).get("coding", []) if c.get("system") and c.get("code")})}
+
+
+def hapi_import(fhir: str, files: list[Path], state: State, minutes: float | None, server_pid: int,
+                version: str) -> None:
+    """Each Synthea bundle POSTed as it is to HAPI's transaction endpoint, one at a time, timed. Its CPU is the
+    server's (the import runs there), where Continuum's import counts this process's."""
+    import httpx
+
+    todo = [f for f in files if f.name not in state.bundles]
+    log(f"import       {len(files)} bundles: {len(files) - len(todo)} already in HAPI, {len(todo)} to POST"
+        + (f" (at most {minutes:g} min this run)" if minutes is not None and todo else ""))
+    started = time.perf_counter()
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+    with httpx.Client(timeout=3600, headers=headers) as http:
+        for i, path in enumerate(todo, 1):
+            if minutes is not None and time.perf_counter() - started > minutes * 60:
+                log(f"import       stopped after {minutes:g} min (--import-minutes): {len(todo) - i + 1} bundles left")
+                break
+            t0 = time.perf_counter()
+            body = path.read_bytes()
+            bundle = json.loads(body)
+            t1, cpu1 = time.perf_counter(), process_cpu(server_pid)
+            response = http.post(fhir, content=body)
+            t2, cpu2 = time.perf_counter(), process_cpu(server_pid)
+            if response.status_code != 200:
+                state.data["failed"][path.name] = f"{response.status_code}: {response.text[:500]}"
+                state.save()
+                log(f"import       {path.name}: FAILED {response.status_code} {response.text[:200]}")
+                continue
+            answer = response.json()
+            statuses = [e.get("response", {}).get("status", "") for e in answer.get("entry", [])]
+            created = sum(s.startswith("201") for s in statuses)
+            state.bundles[path.name] = {
+                **hapi_bundle_targets(bundle, answer, path.name), "resources": len(statuses), "created": created,
+                "updated": len(statuses) - created, "unchanged": 0, "skipped": 0, "bytes": len(body),
+                "parse_s": round(t1 - t0, 3), "import_s": round(t2 - t1, 3), "import_cpu_s": round(cpu2 - cpu1, 3),
+                "loadavg_1m": round(os.getloadavg()[0], 2), "code": version,
+                "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            state.data["failed"].pop(path.name, None)
+            state.save()
+            log(f"import       [{len(files) - len(todo) + i}/{len(files)}] {path.name[:40]:40} {len(statuses):5} "
+                f"resources in {t2 - t1:6.1f} s = {(t2 - t1) / max(1, len(statuses)) * 1000:5.1f} ms/resource "
+                f"(server CPU {(cpu2 - cpu1) / max(1, len(statuses)) * 1000:4.1f}); load {os.getloadavg()[0]:4.1f}")
+
+
+def hapi_check_state(fhir: str, state: State) -> None:
+    """Forget bundles whose Patient HAPI does not have (its database replaced under the state file)."""
+    import httpx
+
+    wanted = {name: row["patient"] for name, row in state.bundles.items() if row.get("patient")}
+    ids, present = sorted(set(wanted.values())), set()
+    for start in range(0, len(ids), 100):
+        response = httpx.get(f"{fhir}/Patient", params={"_id": ",".join(ids[start:start + 100]), "_count": "100",
+                                                         "_elements": "id"}, timeout=300)
+        response.raise_for_status()
+        present |= {e["resource"]["id"] for e in response.json().get("entry", [])}
+    missing = [name for name, patient in wanted.items() if patient not in present]
+    for name in missing:
+        del state.bundles[name]
+    if missing:
+        log(f"state        {len(missing)} bundles recorded as done are not in HAPI: importing them again")
+        state.save()
+
+
+def hapi_targets(state: State, rng: random.Random, observations: int = 2000) -> dict:
+    """sample_targets' figures for HAPI: its ids, from what the import recorded."""
+    rows = [row for row in state.bundles.values() if row.get("patient")]
+    patients = [row["patient"] for row in rows]
+    sampled = [o for row in rows for o in row["observations"]]
+    chosen = set(rng.sample(patients, min(200, len(patients))))
+    return {"patients": patients, "names": sorted({n for row in rows for n in row["family"]}),
+            "observations": rng.sample(sampled, min(observations, len(sampled))),
+            "codes": {row["patient"]: row["codes"] for row in rows if row["patient"] in chosen and row["codes"]},
+            "synthea_order": [row["patient"] for row in sorted(rows, key=lambda row: row["synthea_patient"] or "")]}
+
+
+def hapi_remove_created(fhir: str) -> int:
+    """Delete the tagged Observations the create phase added (HAPI keeps them as deleted versions), 200 to a
+    transaction: one conditional DELETE of some thousands ran for over ten minutes on HAPI here."""
+    import httpx
+
+    removed = 0
+    with httpx.Client(timeout=600, headers={"Accept": "application/fhir+json"}) as http:
+        while True:
+            found = http.get(f"{fhir}/Observation", params={"_tag": f"{BENCH_TAG['system']}|{BENCH_TAG['code']}",
+                                                             "_elements": "id", "_count": "200"})
+            found.raise_for_status()
+            ids = [e["resource"]["id"] for e in found.json().get("entry", [])]
+            if not ids:
+                return removed
+            entries = [{"request": {"method": "DELETE", "url": f"Observation/{i}"}} for i in ids]
+            http.post(fhir, json={"resourceType": "Bundle", "type": "transaction", "entry": entries},
+                      headers={"Content-Type": "application/fhir+json"}).raise_for_status()
+            removed += len(ids)
+
+
+def hapi_resource_count(fhir: str) -> int:
+    """Current resources of every type HAPI serves, counted now (its $get-resource-counts is a cache that a
+    scheduled job refreshes)."""
+    import httpx
+
+    with httpx.Client(timeout=300, headers={"Accept": "application/fhir+json"}) as http:
+        types = [r["type"] for r in http.get(f"{fhir}/metadata").json()["rest"][0]["resource"]]
+        return sum(http.get(f"{fhir}/{t}", params={"_summary": "count"}).json().get("total", 0) for t in types)
+
+
+def run_hapi(args: argparse.Namespace, folder: Path, files: list[Path], rng: random.Random) -> dict:
+    """Import into and measure a HAPI FHIR server of its own (var/bench/hapi-N-SEED/), as main() does Continuum."""
+    import httpx
+
+    workdir = VAR / f"hapi-{args.patients}-{args.seed}"
+    fresh = not (workdir / "db").exists()
+    port = free_port()
+    t0 = time.perf_counter()
+    server = start_hapi(port, workdir)
+    startup_s = time.perf_counter() - t0
+    fhir = hapi_fhir_base(port)
+    phases = False
+    try:
+        software = httpx.get(f"{fhir}/metadata", timeout=300).json().get("software", {})
+        version = f"{software.get('name', 'HAPI FHIR')} {software.get('version', '')}".strip()
+        description = f"{version} JPA server, H2 file database, {workdir.relative_to(ROOT)}"
+        log(f"server       {description}{' (new)' if fresh else ''}, started in {startup_s:.0f} s "
+            f"(log {(workdir / 'hapi.log').relative_to(ROOT)})")
+        state = State(VAR / f"fhir_api-hapi-{args.patients}-{args.seed}.state.json", fresh)
+        hapi_check_state(fhir, state)
+        try:
+            hapi_import(fhir, files, state, args.import_minutes, server.proc.pid, version)
+        except KeyboardInterrupt:
+            log("import       interrupted: HAPI rolled back the bundle in progress; run again to resume")
+            raise SystemExit(130) from None
+        report = new_report(args, folder, files, state, description)
+        report["server"] = {"name": version, "startup_s": round(startup_s, 1), "fresh_database": fresh}
+        if not args.import_only:
+            targets = hapi_targets(state, rng)
+            if not targets["patients"]:
+                raise SystemExit("no imported patients to benchmark")
+            report["database_rows"] = {"resources": hapi_resource_count(fhir)}
+            phases = True
+            report["api"] = asyncio.run(drive(fhir, targets, args, rng, server.proc.pid, None))
+    finally:
+        if phases and not args.keep_created:
+            log(f"cleanup      deleted the {hapi_remove_created(fhir)} Observations the create phase added")
+        server.stop()
+    return report
+
+
 # --- report ----------------------------------------------------------------------------------------------------
+
+def new_report(args: argparse.Namespace, folder: Path, files: list[Path], state: State, database: str) -> dict:
+    return {"benchmark": "bench/fhir_api.py", "command": "python -m bench.fhir_api " + " ".join(sys.argv[1:]),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), "code": code_version(),
+            "machine": machine(database),
+            "population": {"patients_requested": args.patients, "seed": args.seed, "bundles": len(files),
+                           "folder": str(folder.relative_to(ROOT))},
+            "settings": {"concurrency": args.concurrency, "duration_s": args.duration,
+                         "requests": args.requests, "warmup": args.warmup,
+                         "everything_patients": args.everything_patients,
+                         "everything_count": args.everything_count,
+                         "everything_concurrency": args.everything_concurrency},
+            "import": import_figures(files, state)}
+
+
+def write_report(report: dict, label: str, args: argparse.Namespace) -> None:
+    print()
+    print(table(report))
+    out = VAR / f"fhir_api-{label}-{args.patients}-{args.seed}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
 
 def table(report: dict) -> str:
     imp, lines = report["import"], []
@@ -640,16 +856,23 @@ def table(report: dict) -> str:
                         if imp.get("database_cpu_per_resource_ms") else "")
                      + f"; {imp['resources_per_s']} resources/s"
                      + (f"; mean load {imp['loadavg_1m_mean']}" if imp["loadavg_1m_mean"] is not None else ""))
+    if imp["bundles_failed"]:
+        lines.append(f"             REFUSED: {imp['bundles_failed']} bundles (the answers are in the state file)")
     if imp["bundles_missing"]:
         lines.append(f"             NOT COMPLETE: {imp['bundles_missing']} bundles left, projected "
                      f"{imp['projected_remaining_s'] / 60:.0f} min more ({imp['projected_total_s'] / 60:.0f} min "
                      f"in all)")
+    if report.get("server"):
+        lines.append(f"server       {report['server']['name']}, started in {report['server']['startup_s']} s")
     api = report.get("api")
     if not api:
         return "\n".join(lines)
     rows = report.get("database_rows", {})
-    lines.append(f"database     {rows.get('resources', 0):,} resources ({rows.get('audit_events', 0):,} AuditEvents), "
-                 f"{rows.get('search_index_rows', 0):,} search index rows")
+    if "search_index_rows" in rows:
+        lines.append(f"database     {rows.get('resources', 0):,} resources ({rows.get('audit_events', 0):,} "
+                     f"AuditEvents), {rows['search_index_rows']:,} search index rows")
+    else:
+        lines.append(f"database     {rows.get('resources', 0):,} resources (the server's own count)")
     lines.append("")
     lines.append(f"{'phase':30} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'matches':>7} "
                  f"{'srv CPU':>8} {'db CPU':>7} {'cli CPU':>8} {'load':>5} {'errors':>6}")
@@ -694,7 +917,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="FHIR API benchmark on a Synthea population")
     parser.add_argument("--patients", type=int, default=100, help="Synthea population size")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--server", choices=["continuum", "hapi"], default="continuum",
+                        help="the FHIR server measured: Continuum's own, or HAPI FHIR (scripts/hapi.py) side by side")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+                        help="Continuum's database (HAPI FHIR uses its own H2 file database)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent HTTP clients per phase")
     parser.add_argument("--duration", type=float, default=30, help="seconds per read/search/create phase")
     parser.add_argument("--requests", type=int, default=None, help="requests per phase instead of --duration")
@@ -712,6 +938,9 @@ def main() -> None:
 
     folder = population(args.patients, args.seed)
     files = sorted((folder / "fhir").glob("*.json"))
+    if args.server == "hapi":
+        write_report(run_hapi(args, folder, files, rng), "hapi", args)
+        return
     database = Database(args.database, args.patients, args.seed)
     web = None
     try:
@@ -726,17 +955,7 @@ def main() -> None:
         except KeyboardInterrupt:
             log("import       interrupted: the bundle in progress was rolled back; run again to resume")
             raise SystemExit(130) from None
-        report = {"benchmark": "bench/fhir_api.py", "command": "python -m bench.fhir_api " + " ".join(sys.argv[1:]),
-                  "date": datetime.now(UTC).isoformat(timespec="seconds"), "code": code_version(),
-                  "machine": machine(database.description),
-                  "population": {"patients_requested": args.patients, "seed": args.seed, "bundles": len(files),
-                                 "folder": str(folder.relative_to(ROOT))},
-                  "settings": {"concurrency": args.concurrency, "duration_s": args.duration,
-                               "requests": args.requests, "warmup": args.warmup,
-                               "everything_patients": args.everything_patients,
-                               "everything_count": args.everything_count,
-                               "everything_concurrency": args.everything_concurrency},
-                  "import": import_figures(files, state)}
+        report = new_report(args, folder, files, state, database.description)
         if not args.import_only:
             from django.db import connections
 
@@ -757,18 +976,16 @@ def main() -> None:
             web = start_web(env, port, log_path)
             log(f"server       uvicorn on 127.0.0.1:{port} (log {log_path.relative_to(ROOT)})")
             db_root = database.service.proc.pid if database.service else None
-            report["api"] = asyncio.run(drive(f"http://127.0.0.1:{port}", targets, args, rng, web.proc.pid, db_root))
+            origin = f"http://127.0.0.1:{port}"
+            report["api"] = asyncio.run(drive(f"{origin}/fhir", targets, args, rng, web.proc.pid, db_root,
+                                              continuum_login(origin)))
     finally:
         if web is not None:
             web.stop()
             if not args.keep_created:
                 log(f"cleanup      deleted the {remove_created()} Observations the create phase added")
         database.stop()
-    print()
-    print(table(report))
-    out = VAR / f"fhir_api-{database.label}-{args.patients}-{args.seed}.json"
-    out.write_text(json.dumps(report, indent=2))
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    write_report(report, database.label, args)
 
 
 if __name__ == "__main__":

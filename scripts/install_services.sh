@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages Continuum's scripts start: redis-server always;
-# with --test also PostgreSQL, Chromium (browser tests), a JDK (the HL7 FHIR validator, Elasticsearch) and the
-# fonts the generated OCR ground-truth pages are drawn with;
+# with --test also PostgreSQL, Chromium (browser tests), a JDK (the HL7 FHIR validator, Elasticsearch, HAPI FHIR),
+# Maven (builds the HAPI FHIR server of scripts/hapi/ from Maven Central) and the fonts the generated OCR
+# ground-truth pages are drawn with;
 # with --elasticsearch the JDK for the Elasticsearch node.
 set -euo pipefail
 packages=(redis-server)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql chromium openjdk-17-jdk-headless fonts-dejavu-core fonts-liberation)
+  packages+=(postgresql chromium openjdk-17-jdk-headless maven fonts-dejavu-core fonts-liberation)
 elif [[ "${1:-}" == "--elasticsearch" ]]; then
   packages+=(openjdk-17-jdk-headless)
 fi

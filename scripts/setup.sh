@@ -45,6 +45,7 @@ if [[ "$mode" == "--test" ]]; then
   .venv/bin/python scripts/fetch_fhir_examples.py
   .venv/bin/python scripts/fetch_fhir_validator.py
   .venv/bin/python scripts/fetch_elasticsearch.py
+  .venv/bin/python -m scripts.hapi --build-only  # the HAPI FHIR server the sync tests run beside Continuum's
 elif [[ "$mode" == "--elasticsearch" ]]; then
   .venv/bin/python scripts/fetch_elasticsearch.py
 fi
