@@ -268,26 +268,29 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
     if turn is None:
         return None
     run = TurnRun(turn, client or default_client())
+    patient = turn.conversation.patient
+    mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
+    previous = previous_state(turn) if mode != "off" else None
+    if mode == "off" or (previous is not None and previous.phase == "advice"):
+        # Most likely the evidence agent speaks again, on the same complaint: start its query's embedding before
+        # the context and the record are read (the guess is checked below; a wrong one is embedded again).
+        evidence_agent.prefetch(evidence_agent.query_for(previous.complaint if previous else "", turn.message.text))
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
     if brief:
         messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + brief}
-    patient = turn.conversation.patient
     language = (getattr(getattr(patient, "patient_profile", None), "language", "") or "en").split("-")[0].lower()
-    mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
     budget = Budget(settings.TURN_TOOL_CALL_BUDGET, settings.TURN_TIME_BUDGET_SECONDS)
     context = ToolContext(patient_id=patient.fhir_id or "", message_id=turn.message_id,
                           conversation_id=turn.conversation_id,
                           repo=Repository(agent_requester(patient.fhir_id or ""), channel="agent"), examine=examine)
-    picture = previous = None
+    picture = None
     summary = ""
-    if mode == "off":
-        evidence_agent.prefetch(evidence_agent.query_for(None, turn.message.text))
-    else:
-        previous = previous_state(turn)
+    if mode != "off":
         started = time.monotonic()
         picture = open_episode(turn, previous)  # the inquiry agent, no model call
         if picture.phase == "advice":  # it stays advice once the record is in: the evidence search will run
-            evidence_agent.prefetch(evidence_agent.query_for(picture, turn.message.text))
+            evidence_agent.prefetch(evidence_agent.query_for(picture.complaint and picture.complaint.name,
+                                                             turn.message.text))
         seconds = time.monotonic() - started
         summary = read_record(context, run)  # the memory agent, no model call
         started = time.monotonic()
@@ -302,7 +305,8 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
     speaker = plan.speaker
     sources: list = []
     if speaker.name == evidence_agent.AGENT.name:  # the harness retrieves for it: no model call
-        query = evidence_agent.query_for(picture, turn.message.text)
+        query = evidence_agent.query_for(picture.complaint and picture.complaint.name if picture else "",
+                                         turn.message.text)
         sources, found = evidence_agent.retrieve(query)
         run.step("tool_call", agent="evidence", arguments={"query": query[:300]}, by="harness", **found)
         note = evidence_agent.passages_note(sources, found["code"] == "evidence_unavailable")

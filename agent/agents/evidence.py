@@ -15,7 +15,6 @@ from agent.evidence.grounding import Grounder
 from agent.evidence.index import EvidenceUnavailable
 from agent.evidence.search import prefetch as search_prefetch
 from agent.evidence.search import search_evidence
-from agent.inquiry.picture import Picture
 
 AGENT = Agent(
     name="evidence",
@@ -30,10 +29,9 @@ AGENT = Agent(
 PASSAGE_CHARS = 600  # of each passage shown to the model (about 150 tokens)
 
 
-def query_for(picture: Picture | None, text: str) -> str:
-    """What the harness searches for: the complaint under discussion, then the patient's newest words."""
-    complaint = picture.complaint.name.replace("_", " ") if picture is not None and picture.complaint else ""
-    return " ".join(filter(None, [complaint, text]))[:1000]
+def query_for(complaint: str | None, text: str) -> str:
+    """What the harness searches for: the complaint under discussion (its name), then the patient's newest words."""
+    return " ".join(filter(None, [(complaint or "").replace("_", " "), text]))[:1000]
 
 
 def prefetch(query: str) -> None:
