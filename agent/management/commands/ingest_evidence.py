@@ -3,7 +3,6 @@ into Elasticsearch too (the local index is the fallback when the node is down). 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -11,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from agent.evidence.corpus import read_corpus
-from agent.evidence.embed import use_threads
 from agent.evidence.index import EvidenceUnavailable
 from agent.evidence.ingest import ingest
 from agent.evidence.search import local_index, primary_index
@@ -25,7 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, local_only: bool = False, no_progress: bool = False, **options) -> None:
-        use_threads(os.cpu_count() or 1)  # a batch job in its own process: every core
         passages = list(read_corpus())
         targets = [local_index()]
         if settings.ELASTICSEARCH_URL and not local_only:
