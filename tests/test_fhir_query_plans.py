@@ -46,3 +46,19 @@ def test_a_value_range_is_checked_per_candidate_not_scanned_per_candidate():
     assert "fhir_ix_number" not in after, after
     found = Repository(SYSTEM).search("Observation", [*query, ("_count", "1000")]).matches
     assert len(found) == sum(1 for i in range(600) if i % 3 == 0 and 60 + i % 120 > 140)
+
+
+def test_a_patients_search_is_driven_by_the_patient_not_by_every_resource_of_the_type():
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL plans the semi-join either way
+    patients = [str(uuid.uuid4()) for _ in range(10)]
+    resources = [{"resourceType": "Patient", "id": pid} for pid in patients]
+    resources += [{**observation(patients[i % 10], code=str(8000 + i % 7)), "id": str(uuid.uuid4())}
+                  for i in range(600)]
+    Repository(SYSTEM, channel="import").put_many(resources)
+    refresh_statistics()
+    query = [("patient", patients[0]), ("code", "8003")]
+    steps = plan("Observation", query)
+    # The reference's index rows drive the search; each candidate is then checked for the code with one seek.
+    assert "USING INTEGER PRIMARY KEY" in steps and "fhir_ix_reference" in steps, steps
+    assert "fhir_type_updated" not in steps, steps

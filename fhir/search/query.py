@@ -244,6 +244,11 @@ def criterion_filter(criterion: Criterion, outer: str = "pk",
         values |= _value_q(criterion, value)
     if criterion.modifier == "not":
         return ~Q(Exists(rows.filter(values)))
+    if criterion.param.type == "reference" and outer == "pk":
+        # A reference (patient=X, subject=...) names few resources: they drive the search. As a correlated EXISTS,
+        # SQLite scanned every resource of the type and checked each: Observation?patient=X&code=Y read all
+        # 130,000 Observations of 100 Synthea patients (224 ms p50), where the patient has a thousand.
+        return Q(pk__in=SearchIndex.objects.filter(param=criterion.param.code).filter(values).values("resource_id"))
     return Q(Exists(rows.filter(values)))
 
 
