@@ -129,6 +129,9 @@ def audit_index_rows(event: dict) -> list[tuple[str, dict]]:
     rows += [("subtype", _coding_row(coding)) for coding in event["subtype"]]
     rows.append(("type", _coding_row(event["type"])))
     rows.append(("_id", {"code": event["id"]}))
+    if event.get("meta", {}).get("lastUpdated"):  # set by fhir.persistence.stamp before indexing
+        low, high = date_range(event["meta"]["lastUpdated"])
+        rows.append(("_lastUpdated", {"low": low, "high": high}))
     return rows
 
 
