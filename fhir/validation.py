@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from fhir.definitions import RESOURCE_TYPES
 from fhir.errors import FhirError
 from fhir.jsonnum import JsonDecimal, as_number
+from fhir.reference_types import wrong_targets
 from fhir.resources.R4B import get_fhir_model_class
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -59,6 +60,13 @@ def validate_resource(data: Any, expected_type: str | None = None) -> dict:
         raise FhirError("structure", f"{resource_type} is not valid", issues=_issues(error, resource_type)) from None
     except (TypeError, ValueError) as error:
         raise FhirError("structure", f"{resource_type} is not valid: {error}") from None
+    wrong = wrong_targets(model, resource_type)
+    if wrong:
+        raise FhirError("structure", f"{resource_type} is not valid: a reference points at a type its element does "
+                                     "not allow", issues=[
+            {"severity": "error", "code": "structure", "expression": [where],
+             "diagnostics": f"{where}: {reference!r} may only point at {', '.join(sorted(allowed))}"}
+            for where, reference, allowed in wrong[:MAX_ISSUES]])
     return _keep_numbers(model.model_dump(mode="json", by_alias=True, exclude_none=True), data)
 
 
