@@ -10,6 +10,7 @@ reports what it created and updated.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -111,12 +112,18 @@ def _mapped(ids: dict[tuple[str, str], str]):
     return new_reference
 
 
+def pulled_id(source: str, resource_type: str, remote_id: str) -> str:
+    """The local id of a remote resource no identifier matched: derived from the server and its id there, so pulling
+    it again finds it, and two servers that number their resources alike (HAPI counts from 1000) never collide."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source.rstrip('/')}/{resource_type}/{remote_id}"))
+
+
 def store_pulled(repo: Repository, resources: list[dict], source: str) -> ImportReport:
     """Store resources read from a remote server, matched by identifier, all in one transaction."""
     report = ImportReport()
     ids: dict[tuple[str, str], str] = {}
     for resource in resources:
-        local = _local_match(repo, resource) or resource["id"]
+        local = _local_match(repo, resource) or pulled_id(source, resource["resourceType"], resource["id"])
         ids[(resource["resourceType"], resource["id"])] = local
     with transaction.atomic():
         written = []
