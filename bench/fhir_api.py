@@ -302,14 +302,21 @@ class State:
         """Forget bundles whose Patient is not in the database (a database replaced under the state file)."""
         from fhir.models import StoredResource
 
-        wanted = {name: row["patient"] for name, row in self.bundles.items() if row.get("patient")}
-        present = set(StoredResource.objects.filter(resource_type="Patient", fhir_id__in=set(wanted.values()),
+        present = set(StoredResource.objects.filter(resource_type="Patient", fhir_id__in=self.patients(),
                                                     deleted=False).values_list("fhir_id", flat=True))
-        missing = [name for name, patient in wanted.items() if patient not in present]
+        self.forget_missing(present, "the database")
+
+    def patients(self) -> set[str]:
+        """The Patient ids of the bundles recorded as done."""
+        return {row["patient"] for row in self.bundles.values() if row.get("patient")}
+
+    def forget_missing(self, present: set[str], where: str) -> None:
+        """Forget the bundles whose Patient is not among ``present`` (found in ``where``): they are imported again."""
+        missing = [name for name, row in self.bundles.items() if row.get("patient") and row["patient"] not in present]
         for name in missing:
             del self.bundles[name]
         if missing:
-            log(f"state        {len(missing)} bundles recorded as done are not in the database: importing them again")
+            log(f"state        {len(missing)} bundles recorded as done are not in {where}: importing them again")
             self.save()
 
 
@@ -717,19 +724,13 @@ def hapi_check_state(fhir: str, state: State) -> None:
     """Forget bundles whose Patient HAPI does not have (its database replaced under the state file)."""
     import httpx
 
-    wanted = {name: row["patient"] for name, row in state.bundles.items() if row.get("patient")}
-    ids, present = sorted(set(wanted.values())), set()
+    ids, present = sorted(state.patients()), set()
     for start in range(0, len(ids), 100):
         response = httpx.get(f"{fhir}/Patient", params={"_id": ",".join(ids[start:start + 100]), "_count": "100",
                                                          "_elements": "id"}, timeout=300)
         response.raise_for_status()
         present |= {e["resource"]["id"] for e in response.json().get("entry", [])}
-    missing = [name for name, patient in wanted.items() if patient not in present]
-    for name in missing:
-        del state.bundles[name]
-    if missing:
-        log(f"state        {len(missing)} bundles recorded as done are not in HAPI: importing them again")
-        state.save()
+    state.forget_missing(present, "HAPI")
 
 
 def hapi_targets(state: State, rng: random.Random, observations: int = 2000) -> dict:

@@ -19,7 +19,7 @@ from django.db.models import Count, Q, QuerySet
 
 from fhir.access import Requester
 from fhir.audit import AUDIT_ENTITIES, AuditRecord, write_audit_event
-from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific, search_params
+from fhir.definitions import APPEND_ONLY, RESOURCE_TYPES, is_patient_specific
 from fhir.errors import FhirError, forbidden, not_found
 from fhir.hooks import run_after_create, run_before_write
 from fhir.jsonnum import same
@@ -35,7 +35,7 @@ from fhir.release import (
     confirmation_of,
     with_confirmation,
 )
-from fhir.search.includes import iterated
+from fhir.search.includes import included as included_by
 from fhir.search.parse import SearchRequest, parse_search
 from fhir.search.query import apply_sort, criterion_filter
 from fhir.validation import check_id, check_type, validate_resource
@@ -299,46 +299,11 @@ class Repository:
         for row in rows:
             if row.patient_id:
                 record.patients.add(row.patient_id)
-        included = self._includes(request, rows) + self._revincludes(request, rows)
-        included += iterated(request, rows + included, self._chain_visible)
+        included = included_by(request, rows, self._chain_visible)
         for row in included:
             if row.patient_id:
                 record.patients.add(row.patient_id)
         return SearchResult(request, [r.content for r in rows], [r.content for r in included], total)
-
-    def _includes(self, request: SearchRequest, rows: list[StoredResource]) -> list[StoredResource]:
-        if not request.includes or not rows:
-            return []
-        seen = {(r.resource_type, r.fhir_id) for r in rows}
-        targets: dict[str, set[str]] = {}
-        for _source, code, target_type in request.includes:
-            index = SearchIndex.objects.filter(resource__in=rows, ref_type__isnull=False)
-            if code != "*":
-                index = index.filter(param=code)
-            if target_type:
-                index = index.filter(ref_type=target_type)
-            for ref_type, ref_id in index.values_list("ref_type", "ref_id"):
-                if ref_type in RESOURCE_TYPES and (ref_type, ref_id) not in seen:
-                    targets.setdefault(ref_type, set()).add(ref_id)
-        included = []
-        for ref_type, ids in targets.items():
-            if self.requester.may_read_type(ref_type):  # includes obey the same rules as direct reads
-                included += list(self.visible(ref_type).filter(fhir_id__in=ids, deleted=False))
-        return included
-
-    def _revincludes(self, request: SearchRequest, rows: list[StoredResource]) -> list[StoredResource]:
-        if not request.revincludes or not rows:
-            return []
-        included: dict[int, StoredResource] = {}
-        ids = [r.fhir_id for r in rows]
-        for source, code, _target in request.revincludes:
-            if not self.requester.may_read_type(source):
-                continue
-            codes = [c for c, p in search_params(source).items() if p.type == "reference"] if code == "*" else [code]
-            pointing = SearchIndex.objects.filter(param__in=codes, ref_type=request.resource_type, ref_id__in=ids)
-            for row in self.visible(source).filter(deleted=False, pk__in=pointing.values("resource")):
-                included[row.pk] = row
-        return list(included.values())
 
     def everything(self, patient_id: str, *, count: int = 100, offset: int = 0, types: list[str] | None = None,
                    since: Any = None) -> SearchResult:

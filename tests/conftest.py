@@ -153,6 +153,14 @@ def ehr_token(cast) -> str:
     return client_token(cast["ehr"], "system/*.read system/*.write")
 
 
+@pytest.fixture
+def api(ehr_token):
+    """The FHIR REST API as that EHR client."""
+    from tests.support.fhir import FhirClient
+
+    return FhirClient(token=ehr_token)
+
+
 @pytest.fixture(scope="session")
 def elasticsearch_url() -> str:
     """The node scripts/with_test_services.py started (CONTINUUM_TEST_ELASTICSEARCH_URL)."""

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fhir import FhirClient, observation
+from tests.support.fhir import observation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
-
-
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
 
 
 def test_create_answers_201_with_location_etag_and_server_id(api, cast):

@@ -25,7 +25,6 @@ from fhir.models import ResourceVersion, StoredResource
 from fhir.store import Repository
 from fhir.validation import validate_resource
 from scripts.fetch_fhir_examples import examples_path, is_valid
-from tests.support.fhir import FhirClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
@@ -52,11 +51,6 @@ def body(patient: str, **fields: str) -> str:
 def assert_exact(text: str, times: int = 1) -> None:
     for written in WRITTEN:
         assert text.count(written) == times, f"{written} {text.count(written)} times, not {times}, in {text[:2000]}"
-
-
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
 
 
 @pytest.fixture

@@ -36,11 +36,6 @@ VITAL_SIGNS = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/obse
                            "code": "vital-signs", "display": "Vital Signs"}]}
 
 
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
-
-
 def encounter(patient_id: str) -> dict:
     return {"resourceType": "Encounter", "status": "finished",
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",

@@ -11,11 +11,6 @@ from tests.support.fhir import FhirClient, condition
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
 
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
-
-
 def practitioner(api: FhirClient) -> str:
     return api.post("Practitioner", {"resourceType": "Practitioner", "name": [{"family": "Who"}]}).json()["id"]
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.support.fhir import FhirClient, condition, observation
+from tests.support.fhir import FhirClient, condition, make, observation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
@@ -15,19 +15,7 @@ FORM = "application/x-www-form-urlencoded"
 UCUM = "http://unitsofmeasure.org"
 
 
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
-
-
 # ---- helpers ----------------------------------------------------------------------------------------------------
-
-
-def make(api: FhirClient, resource: dict) -> str:
-    """Create a resource; its server-assigned id."""
-    response = api.post(resource["resourceType"], resource)
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
 
 
 def get(api: FhirClient, resource_type: str, params: list[tuple[str, str]] | dict, **headers: str):

@@ -10,24 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from fhir.models import SearchIndex
-from tests.support.fhir import FhirClient, observation
+from tests.support.fhir import FhirClient, make, observation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SYSTOLIC, DIASTOLIC, BLOOD_PRESSURE = "8480-6", "8462-4", "85354-9"
-
-
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
-
-
-def make(api: FhirClient, resource: dict) -> str:
-    response = api.post(resource["resourceType"], resource)
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
 
 
 def search(api: FhirClient, resource_type: str, params: list[tuple[str, str]] | dict):

@@ -10,11 +10,6 @@ from tests.support.fhir import FhirClient, client_token, observation
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_pass]
 
 
-@pytest.fixture
-def api(ehr_token) -> FhirClient:
-    return FhirClient(token=ehr_token)
-
-
 def entry(method: str, url: str, resource: dict | None = None, *, full_url: str | None = None,
           **request: str) -> dict:
     """One Bundle entry; extra keywords go into request (ifNoneExist, ifMatch)."""

@@ -1,4 +1,5 @@
-"""_include:iterate and _revinclude:iterate: follow references from everything in a result, round after round."""
+"""_include and _revinclude: what a search result points at and what points at it; with :iterate, followed from
+everything included too, round after round."""
 
 from __future__ import annotations
 
@@ -55,35 +56,50 @@ def _backward(spec: tuple[str, str, str | None], frontier: list[StoredResource],
     return visible(source).filter(deleted=False, pk__in=pointing.values("resource"))
 
 
-def iterated(request: SearchRequest, found: list[StoredResource],
+def _reached(includes: list[tuple[str, str, str | None]], revincludes: list[tuple[str, str, str | None]],
+             frontier: list[StoredResource],
+             visible: Callable[[str], QuerySet[StoredResource]]) -> list[QuerySet[StoredResource]]:
+    """The visible resources the frontier points at (includes) and that point at it (revincludes)."""
+    wanted: dict[str, set[str]] = {}
+    for spec in includes:
+        for ref_type, ids in _forward(spec, frontier).items():
+            wanted.setdefault(ref_type, set()).update(ids)
+    reached = [visible(ref_type).filter(fhir_id__in=ids, deleted=False) for ref_type, ids in wanted.items()]
+    for spec in revincludes:
+        if (pointing := _backward(spec, frontier, visible)) is not None:
+            reached.append(pointing)
+    return reached
+
+
+def _unseen(reached: list[QuerySet[StoredResource]], seen: set[tuple[str, str]],
+            limit: int | None = None) -> list[StoredResource]:
+    new: list[StoredResource] = []
+    for rows in reached:
+        for row in rows if limit is None else rows.order_by("pk")[:limit]:
+            if (row.resource_type, row.fhir_id) not in seen:
+                seen.add((row.resource_type, row.fhir_id))
+                new.append(row)
+    return new if limit is None else new[:limit]
+
+
+def included(request: SearchRequest, matches: list[StoredResource],
              visible: Callable[[str], QuerySet[StoredResource]]) -> list[StoredResource]:
-    """What the :iterate includes reach from ``found`` (the matches and what plain includes added), not already
-    in it, until a round adds nothing. ``visible(type)`` is what the requester may see of a type (nothing of a
-    type they may not read): an iterated include obeys the same access rules as any other."""
-    if not (request.iterate_includes or request.iterate_revincludes) or not found:
+    """What ``_include`` and ``_revinclude`` add to the matches, then what the :iterate ones reach from everything
+    found, round after round until one adds nothing. ``visible(type)`` is what the requester may see of a type
+    (nothing of a type they may not read): included resources obey the same access rules as the matches."""
+    if not matches:
         return []
-    seen = {(r.resource_type, r.fhir_id) for r in found}
-    added: list[StoredResource] = []
-    frontier = found
+    seen = {(r.resource_type, r.fhir_id) for r in matches}
+    added = _unseen(_reached(request.includes, request.revincludes, matches, visible), seen)
+    frontier, iterated = matches + added, 0
     for _ in range(MAX_ROUNDS):
-        wanted: dict[str, set[str]] = {}
-        for spec in request.iterate_includes:
-            for ref_type, ids in _forward(spec, frontier).items():
-                wanted.setdefault(ref_type, set()).update(i for i in ids if (ref_type, i) not in seen)
-        candidates = [visible(ref_type).filter(fhir_id__in=ids, deleted=False) for ref_type, ids in wanted.items()
-                      if ids]
-        for spec in request.iterate_revincludes:
-            if (pointing := _backward(spec, frontier, visible)) is not None:
-                candidates.append(pointing)
-        new: list[StoredResource] = []
-        for rows in candidates:
-            for row in rows.order_by("pk")[:MAX_ITERATED]:
-                if (row.resource_type, row.fhir_id) not in seen:
-                    seen.add((row.resource_type, row.fhir_id))
-                    new.append(row)
-        new = new[:MAX_ITERATED - len(added)]
+        if not (request.iterate_includes or request.iterate_revincludes) or iterated >= MAX_ITERATED:
+            break
+        new = _unseen(_reached(request.iterate_includes, request.iterate_revincludes, frontier, visible), seen,
+                      MAX_ITERATED - iterated)
         if not new:
             break
         added += new
+        iterated += len(new)
         frontier = new
     return added

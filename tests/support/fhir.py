@@ -48,6 +48,13 @@ class FhirClient:
         return self._call("delete", path, headers=headers)
 
 
+def make(api: FhirClient, resource: dict) -> str:
+    """Create a resource through the API; its server-assigned id."""
+    response = api.post(resource["resourceType"], resource)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 def client_token(owner, scopes: str, *, granted: str | None = None) -> str:
     """Register a client-credentials client owned by ``owner`` (granted ``granted`` or ``scopes``) and get a token."""
     application, secret = do_register_client(owner, f"test client {owner.username}", granted or scopes)
