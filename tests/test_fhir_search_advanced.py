@@ -288,8 +288,31 @@ def test_chain_with_types_at_every_level_and_inferred_ones(api, practice):
     # Of a report subject's types only a Patient has a general practitioner: the type can be left out.
     assert found(api, "DiagnosticReport", {"subject.general-practitioner:Practitioner.name": "moss"}) == report
     assert found(api, "DiagnosticReport", {"subject.general-practitioner:Practitioner.name": "quist"}) == []
-    # A general practitioner may be an Organization or a Practitioner, and both have a name: the type is needed.
-    assert "needs a type" in refused(api, "DiagnosticReport", {"subject.general-practitioner.name": "moss"})
+    # A general practitioner may be an Organization or a Practitioner, and both have a name: the chain goes
+    # through both, as if each were asked with its :Type and the answers OR-ed.
+    assert found(api, "DiagnosticReport", {"subject.general-practitioner.name": "moss"}) == report
+
+
+def test_a_chain_without_a_type_goes_through_every_type_that_has_the_parameter(api, practice):
+    partners = make(api, {"resourceType": "Organization", "name": "Moss Partners"})
+    patient = make(api, person("Patient", "Lind", generalPractitioner=[ref("Organization", partners)]))
+    other_report = make(api, {"resourceType": "DiagnosticReport", "status": "final", "code": concept("58410-2"),
+                              "subject": ref("Patient", patient)})
+    both = sorted([practice["report"], other_report])
+    assert sorted(found(api, "DiagnosticReport", {"subject.general-practitioner.name": "moss"})) == both
+    assert found(api, "DiagnosticReport", {"subject.general-practitioner:Practitioner.name": "moss"}) == [
+        practice["report"]]
+    assert found(api, "DiagnosticReport", {"subject.general-practitioner:Organization.name": "moss"}) == [
+        other_report]
+    assert found(api, "DiagnosticReport", {"subject.general-practitioner.name": "nobody"}) == []
+    # An Observation's subject may be a Patient, Group, Device or Location: name goes through those that have it.
+    assert found(api, "Observation", {"subject.name": "quist"}) == [practice["observation"]]
+
+
+def test_a_chain_through_too_many_types_is_refused(api, practice):
+    # A Provenance's target may be any type, and most have a patient parameter: name them instead.
+    assert "combinations of types" in refused(api, "Provenance", {"target.patient.name": "quist"})
+    assert "no type" in refused(api, "DiagnosticReport", {"subject.colour": "x"})
 
 
 def test_three_levels_and_no_more(api, practice):

@@ -20,6 +20,9 @@ MAX_VALUES, MAX_CRITERIA, MAX_VALUE_LENGTH = 100, 50, 1024
 # Reference hops in one criterion (chains and _has together): each is a nested subquery, and a deeper one says
 # more about a query built by a program gone wrong than about a clinical question.
 MAX_CHAIN_DEPTH = 3
+# A chain without :Type goes through every target type that has the next parameter; each is a subquery, so their
+# number over the whole criterion is bounded (subject.name on Observation goes through Patient, Group, Location...).
+MAX_CHAIN_PATHS = 8
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RESULT_PARAMS = {"_count", "_offset", "_sort", "_include", "_revinclude", "_summary", "_elements", "_total",
                  "_format", "_pretty", "_contained", "_containedType"}
@@ -36,11 +39,22 @@ class Criterion:
     chain: Criterion | None = None  # subject:Patient.name=x -> chain holds name=x on Patient
     # _has:Observation:patient:code=x -> has is Observation, param is its 'patient', chain holds code=x
     has: str | None = None
+    # subject.name=x, where a Patient, a Group and a Location all have a name: one chained criterion per type, OR-ed
+    either: list[Criterion] = field(default_factory=list)
 
     @property
     def depth(self) -> int:
         """How many references the criterion follows (chains and _has)."""
+        if self.either:
+            return max(option.depth for option in self.either)
         return 0 if self.chain is None else 1 + self.chain.depth
+
+    @property
+    def paths(self) -> int:
+        """How many typed chains the criterion stands for (each a subquery)."""
+        if self.either:
+            return sum(option.paths for option in self.either)
+        return 1 if self.chain is None else self.chain.paths
 
 
 @dataclass
@@ -129,15 +143,15 @@ def _has_criterion(resource_type: str, name: str, raw: str, ignored: list[str]) 
     return Criterion(param, None, [], resource_type, inner, has=source)
 
 
-def _chain_target(param: SearchParam, chained: str) -> str:
-    """The one stored type a chain without :Type goes through: the only target that has the next parameter."""
+def _chain_targets(param: SearchParam, chained: str) -> list[str]:
+    """The stored types a chain without :Type goes through: the targets that have the next parameter."""
     targets = [t for t in param.target if t in RESOURCE_TYPES]
     if len(targets) > 1 and not chained.startswith("_has:"):
         following = re.split(r"[.:]", chained, maxsplit=1)[0]
         targets = [t for t in targets if following in search_params(t)]
-    if len(targets) != 1:
-        raise FhirError("invalid", f"chain through {param.code!r} needs a type: {param.code}:Type.{chained}")
-    return targets[0]
+    if not targets:
+        raise FhirError("invalid", f"no type that {param.code!r} may point at has a parameter for {chained!r}")
+    return targets
 
 
 def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: list[str]) -> Criterion | None:
@@ -166,8 +180,9 @@ def _criterion(resource_type: str, name: str, raw: str, strict: bool, ignored: l
     if chained:
         if param.type != "reference":
             raise FhirError("invalid", f"{code!r} is not a reference: it cannot be chained")
-        target = target_type or _chain_target(param, chained)
-        return Criterion(param, None, [], target, _criterion(target, chained, raw, True, ignored))
+        chains = [Criterion(param, None, [], target, _criterion(target, chained, raw, True, ignored))
+                  for target in ([target_type] if target_type else _chain_targets(param, chained))]
+        return chains[0] if len(chains) == 1 else Criterion(param, None, [], either=chains)
     if modifier == "missing" and raw not in ("true", "false"):
         raise FhirError("invalid", f"{name} takes true or false")
     return Criterion(param, modifier, split_values(raw), target_type)
@@ -215,9 +230,15 @@ def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bo
             request.total = raw
         elif name in RESULT_PARAMS:
             continue  # _format, _pretty, _contained: accepted, no effect on what is returned
-        elif (criterion := _criterion(resource_type, name, raw, strict, request.ignored)) is not None:
-            if criterion.depth > MAX_CHAIN_DEPTH:
-                raise FhirError("invalid", f"{name[:80]!r} follows {criterion.depth} references: at most "
+        else:
+            # Counted before parsing: a chain without types branches at every hop.
+            if (hops := name.count(".") + name.count("_has:")) > MAX_CHAIN_DEPTH:
+                raise FhirError("invalid", f"{name[:80]!r} follows {hops} references: at most "
                                            f"{MAX_CHAIN_DEPTH} (chains and _has together)")
+            if (criterion := _criterion(resource_type, name, raw, strict, request.ignored)) is None:
+                continue
+            if criterion.paths > MAX_CHAIN_PATHS:
+                raise FhirError("invalid", f"{name[:80]!r} goes through {criterion.paths} combinations of types: at "
+                                           f"most {MAX_CHAIN_PATHS}; name the types (param:Type.next)")
             request.criteria.append(criterion)
     return request

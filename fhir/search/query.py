@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import reduce
 
 from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Left
@@ -221,6 +223,8 @@ def criterion_filter(criterion: Criterion, outer: str = "pk",
     ``visible(type)`` limits what a chain or _has may look through to what the requester may see, so
     such a search cannot probe records outside their reach.
     """
+    if criterion.either:  # a chain without :Type, through each type that has the next parameter
+        return reduce(operator.or_, (criterion_filter(option, outer, visible) for option in criterion.either))
     if criterion.has is not None:  # some visible resource of that type points here and matches the rest
         sources = (visible(criterion.has) if visible else StoredResource.objects.filter(
             resource_type=criterion.has)).filter(deleted=False)
