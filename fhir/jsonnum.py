@@ -57,6 +57,10 @@ class Decoder(json.JSONDecoder):
         kwargs.setdefault("parse_float", number)
         super().__init__(**kwargs)
 
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        value = super().decode(s, *args, **kwargs)
+        return _unmarked(value) if _MARK in s else value
+
 
 def _float_text(value: float) -> str:
     if not math.isfinite(value):
@@ -134,8 +138,41 @@ def same(a: Any, b: Any) -> bool:
     return _exact(a) == _exact(b)
 
 
+# PostgreSQL's jsonb keeps 1.50 but writes 1E-22 positionally (0.0000000000000000000001) and -1.0E+245 as a
+# 246-digit integer. So in the database a decimal with an exponent is stored as a string that starts with a
+# private-use mark, and a string that really starts with the mark gets a second one; reading undoes both.
+_MARK = "\ue000"
+_MAYBE_EXPONENT = re.compile(r"[0-9][eE][+-]?[0-9]")
+
+
+def _marked(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _marked(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_marked(item) for item in value]
+    if kind is JsonDecimal and ("e" in value.text or "E" in value.text):
+        return _MARK + value.text
+    if kind is str and value.startswith(_MARK):
+        return _MARK + value
+    return value
+
+
+def _unmarked(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _unmarked(item) for key, item in value.items()}
+    if kind is list:
+        return [_unmarked(item) for item in value]
+    if kind is str and value.startswith(_MARK):
+        return value[1:] if value.startswith(_MARK, 1) else JsonDecimal(value[1:])
+    return value
+
+
 class Encoder(json.JSONEncoder):
     """For ``JSONField(encoder=...)``: Django calls ``json.dumps(value, cls=Encoder)``, which lands here."""
 
     def encode(self, o: Any) -> str:
-        return dumps(o)
+        text = dumps(o)
+        # Rare (Synthea writes no exponents): only then walk the value again.
+        return dumps(_marked(o)) if _MARK in text or _MAYBE_EXPONENT.search(text) else text
