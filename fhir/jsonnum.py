@@ -17,6 +17,10 @@ from json.encoder import encode_basestring
 from typing import Any
 
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+# PostgreSQL's jsonb keeps 1.50 but writes 1E-22 positionally (0.0000000000000000000001) and -1.0E+245 as a
+# 246-digit integer. So in the database a decimal with an exponent is stored as a string that starts with a
+# private-use mark, and a string that really starts with the mark gets a second one; reading undoes both.
+_MARK = "\ue000"
 
 
 class JsonDecimal(float):
@@ -68,10 +72,10 @@ def _float_text(value: float) -> str:
     return value.text if type(value) is JsonDecimal else float.__repr__(value)
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str], stored: bool = False) -> None:
     kind = type(value)
     if kind is str:
-        out.append(encode_basestring(value))
+        out.append(encode_basestring(_MARK + value if stored and value.startswith(_MARK) else value))
     elif kind is dict:
         out.append("{")
         first = True
@@ -83,7 +87,7 @@ def _write(value: Any, out: list[str]) -> None:
                 raise TypeError(f"JSON object keys must be str, not {type(key).__name__}")
             out.append(encode_basestring(key))
             out.append(":")
-            _write(item, out)
+            _write(item, out, stored)
         out.append("}")
     elif kind is list or kind is tuple:
         out.append("[")
@@ -92,7 +96,7 @@ def _write(value: Any, out: list[str]) -> None:
             if not first:
                 out.append(",")
             first = False
-            _write(item, out)
+            _write(item, out, stored)
         out.append("]")
     elif value is None:
         out.append("null")
@@ -102,16 +106,18 @@ def _write(value: Any, out: list[str]) -> None:
         out.append("false")
     elif isinstance(value, int):
         out.append(int.__repr__(value))
+    elif stored and kind is JsonDecimal and ("e" in value.text or "E" in value.text):
+        out.append(encode_basestring(_MARK + value.text))
     elif isinstance(value, float):
         out.append(_float_text(value))
     elif isinstance(value, Decimal):
         out.append(_float_text(as_number(value)))
     elif isinstance(value, dict):  # OrderedDict and other mappings built by libraries
-        _write(dict(value), out)
+        _write(dict(value), out, stored)
     elif isinstance(value, (list, tuple)):
-        _write(list(value), out)
+        _write(list(value), out, stored)
     elif isinstance(value, str):
-        _write(str(value), out)
+        _write(str(value), out, stored)
     else:
         raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
 
@@ -138,26 +144,6 @@ def same(a: Any, b: Any) -> bool:
     return _exact(a) == _exact(b)
 
 
-# PostgreSQL's jsonb keeps 1.50 but writes 1E-22 positionally (0.0000000000000000000001) and -1.0E+245 as a
-# 246-digit integer. So in the database a decimal with an exponent is stored as a string that starts with a
-# private-use mark, and a string that really starts with the mark gets a second one; reading undoes both.
-_MARK = "\ue000"
-_MAYBE_EXPONENT = re.compile(r"[0-9][eE][+-]?[0-9]")
-
-
-def _marked(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {key: _marked(item) for key, item in value.items()}
-    if kind is list or kind is tuple:
-        return [_marked(item) for item in value]
-    if kind is JsonDecimal and ("e" in value.text or "E" in value.text):
-        return _MARK + value.text
-    if kind is str and value.startswith(_MARK):
-        return _MARK + value
-    return value
-
-
 def _unmarked(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
@@ -173,6 +159,6 @@ class Encoder(json.JSONEncoder):
     """For ``JSONField(encoder=...)``: Django calls ``json.dumps(value, cls=Encoder)``, which lands here."""
 
     def encode(self, o: Any) -> str:
-        text = dumps(o)
-        # Rare (Synthea writes no exponents): only then walk the value again.
-        return dumps(_marked(o)) if _MARK in text or _MAYBE_EXPONENT.search(text) else text
+        out: list[str] = []
+        _write(o, out, stored=True)  # with the marks above
+        return "".join(out)
