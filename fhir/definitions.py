@@ -33,7 +33,7 @@ FOLLOWS_TARGET = frozenset({"Provenance", "Binary"})
 # AuditEvent is append-only: written by the server itself, never updated or deleted.
 APPEND_ONLY = frozenset({"AuditEvent"})
 # Parameters evaluated in Python for every type (the official ones are on Resource, outside the pruned file).
-COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")
+COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")  # _text, _content: no index
 
 # Search parameters Continuum adds to R4's, stated in the CapabilityStatement with their definition URL. R4 gives
 # Flag no status parameter, and a care team's first question is which flags are still open.
@@ -147,7 +147,7 @@ def _with_fhirpathpy(expression: str) -> Callable[[dict], list[Any]]:
 
 
 _COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_profile": "uri",
-                 "_security": "token", "_source": "uri"}
+                 "_security": "token", "_source": "uri", "_text": "special", "_content": "special"}
 
 
 @cache

@@ -174,6 +174,8 @@ def index_values(resource: dict) -> list[tuple[str, dict]]:
     """(param code, column values) for every searchable value of the resource."""
     out: list[tuple[str, dict]] = []
     for param in search_params(resource["resourceType"]).values():
+        if param.type == "special":  # _text, _content: looked for in the stored JSON (fhir/search/text.py)
+            continue
         if param.type == "composite":
             values, rows_for = [resource], lambda r, param=param: composite_rows(param, r)
         else:

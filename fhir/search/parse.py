@@ -14,7 +14,8 @@ MODIFIERS = {"exact", "contains", "missing", "not", "text", "above", "below", "i
              "not-in"}
 SUPPORTED_MODIFIERS = {"string": {"missing", "exact", "contains"}, "token": {"missing", "not", "text"},
                        "reference": {"missing"}, "date": {"missing"}, "number": {"missing"},
-                       "quantity": {"missing"}, "uri": {"missing", "above", "below"}, "composite": {"missing"}}
+                       "quantity": {"missing"}, "uri": {"missing", "above", "below"}, "composite": {"missing"},
+                       "special": set()}
 DEFAULT_COUNT, MAX_COUNT = 20, 1000
 MAX_VALUES, MAX_CRITERIA, MAX_VALUE_LENGTH = 100, 50, 1024
 # Reference hops in one criterion (chains and _has together): each is a nested subquery, and a deeper one says
@@ -207,8 +208,8 @@ def parse_search(resource_type: str, query: list[tuple[str, str]], *, strict: bo
                 code = key.removeprefix("-")
                 if code not in search_params(resource_type):
                     raise FhirError("invalid", f"cannot sort by unknown parameter {code!r}")
-                if search_params(resource_type)[code].type == "composite":
-                    raise FhirError("invalid", f"cannot sort by a composite parameter ({code!r})")
+                if search_params(resource_type)[code].type in ("composite", "special"):
+                    raise FhirError("invalid", f"cannot sort by {code!r}")
                 request.sort.append((code, key.startswith("-")))
         elif name in ("_include", "_revinclude"):
             spec = _include_spec(name, raw)

@@ -20,6 +20,7 @@ from fhir.errors import FhirError
 from fhir.indexing import COMPOSITE_FIRST, COMPOSITE_SECOND, moved_value, normalise, split_reference
 from fhir.models import SearchIndex, StoredResource
 from fhir.search.parse import PREFIXES, Criterion, split_escaped, unescape
+from fhir.search.text import HasWord, words
 
 _PREFIXED = re.compile(rf"^({'|'.join(PREFIXES)})?(.+)$")
 # A decimal as FHIR writes it (no NaN, no Infinity), with an exponent small enough to compute with.
@@ -232,6 +233,10 @@ def criterion_filter(criterion: Criterion, outer: str = "pk",
         pointing = SearchIndex.objects.filter(param=criterion.param.code, ref_id=OuterRef("fhir_id"),
                                               ref_type=criterion.target_type, resource__in=sources.values("pk"))
         return Q(Exists(pointing))
+    if criterion.param.type == "special":  # _text, _content: every word of some value (fhir/search/text.py)
+        narrative = criterion.param.code == "_text"
+        return reduce(operator.or_, (reduce(operator.and_, (Q(HasWord(word, narrative)) for word in words(value)))
+                                     for value in criterion.values))
     rows = SearchIndex.objects.filter(resource=OuterRef(outer), param=criterion.param.code)
     if criterion.chain is not None:
         targets = (visible(criterion.target_type) if visible else StoredResource.objects.filter(
