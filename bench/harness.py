@@ -90,6 +90,9 @@ def main() -> None:
                 called.append(time.perf_counter() - started)
 
         agent.turn.run_call = timed_call
+        from webapp.heap import freeze_startup_heap
+
+        freeze_startup_heap()  # as a worker process does once it has started (agent/tasks.py)
         print(f"machine: {os.cpu_count()} cores; SQLite; private Redis; scripted model, no delay")
         print(f"{'mode':8} {'turns':>6} {'overhead p50':>13} {'p95':>8} {'max':>8}  {'to reply p50':>13} {'p95':>8}"
               f"  {'no embedding p50':>16} {'p95':>8}  {'embedding p50':>13}  {'own p50':>8} {'p95':>8}"

@@ -24,3 +24,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(chat_sockets + dashboard_sockets))),
     }
 )
+
+from webapp.heap import freeze_startup_heap  # noqa: E402
+
+freeze_startup_heap()  # Django and the apps are loaded: full collections skip them (webapp/heap.py)
