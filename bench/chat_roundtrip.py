@@ -131,6 +131,11 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
     failed = [t.exception() for t in idle_tasks if t.done() and t.exception()]
     if failed:
         print(f"{len(failed)} idle sockets failed to open, e.g. {failed[0]!r}", file=sys.stderr)
+    # The load generator times every turn at its end: its own full collections (over Django, websockets, 250
+    # sockets) would add pauses to whatever turns are in flight. Frozen like the servers' (webapp/heap.py).
+    from webapp.heap import freeze_startup_heap
+
+    freeze_startup_heap()
     start = time.monotonic() + 1
     # Spread the active patients' first messages over one interval.
     tasks = [patient(base, s, p, messages, interval, results, start + interval * i / max(1, len(active)))
