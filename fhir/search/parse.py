@@ -44,13 +44,6 @@ class Criterion:
     either: list[Criterion] = field(default_factory=list)
 
     @property
-    def depth(self) -> int:
-        """How many references the criterion follows (chains and _has)."""
-        if self.either:
-            return max(option.depth for option in self.either)
-        return 0 if self.chain is None else 1 + self.chain.depth
-
-    @property
     def paths(self) -> int:
         """How many typed chains the criterion stands for (each a subquery)."""
         if self.either:
