@@ -339,9 +339,13 @@ def import_population(files: list[Path], state: State, minutes: float | None, db
 
     repo = Repository(SYSTEM, channel="import")
     code = code_version()
-    todo = [f for f in files if f.name not in state.bundles]
-    done_before = len(files) - len(todo)
-    log(f"import       {len(files)} bundles: {done_before} already done, {len(todo)} to import"
+    # A refusal is the server's answer to that bundle (Synthea's ExplanationOfBenefit.insurer -> Patient), not an
+    # interruption: it is not tried again (drop it from the state file's "failed" to retry it).
+    refused = [f for f in files if f.name in state.data["failed"] and f.name not in state.bundles]
+    todo = [f for f in files if f.name not in state.bundles and f.name not in state.data["failed"]]
+    done_before = len(files) - len(todo) - len(refused)
+    log(f"import       {len(files)} bundles: {done_before} already done, {len(refused)} refused before, "
+        f"{len(todo)} to import"
         + (f" (at most {minutes:g} min this run)" if minutes is not None and todo else ""))
     if not todo:
         refresh_statistics()
@@ -402,7 +406,7 @@ def import_figures(files: list[Path], state: State) -> dict:
     resources = sum(r["resources"] for r in timed)
     per_bundle = [r["import_s"] for r in timed]
     per_resource = [r["import_s"] / r["resources"] for r in timed if r["resources"]]
-    missing = [f for f in files if f.name not in state.bundles]
+    missing = [f for f in files if f.name not in state.bundles and f.name not in state.data["failed"]]
     done_bytes = sum(r["bytes"] for r in timed)
     missing_bytes = sum(f.stat().st_size for f in missing)
     return {
