@@ -289,13 +289,12 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
         started = time.monotonic()
         picture = open_episode(turn, previous)  # the inquiry agent, no model call
         if picture.phase == "advice":  # it stays advice once the record is in: the evidence search will run
-            evidence_agent.prefetch(evidence_agent.query_for(picture.complaint and picture.complaint.name,
-                                                             turn.message.text))
+            evidence_agent.prefetch(evidence_agent.query_for(picture.complaint_name, turn.message.text))
         seconds = time.monotonic() - started
         summary = read_record(context, run)  # the memory agent, no model call
         started = time.monotonic()
         picture = complete(picture, summary)
-        run.step("inquiry", agent="inquiry", complaint=picture.complaint.name if picture.complaint else None,
+        run.step("inquiry", agent="inquiry", complaint=picture.complaint_name or None,
                  phase=picture.phase, reason=picture.reason, missing=picture.missing, ask=picture.ask,
                  seconds=round(seconds + time.monotonic() - started, 4))
         messages = with_notes(messages, summary, inquiry_agent.instructions(picture, language))
@@ -305,8 +304,7 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
     speaker = plan.speaker
     sources: list = []
     if speaker.name == evidence_agent.AGENT.name:  # the harness retrieves for it: no model call
-        query = evidence_agent.query_for(picture.complaint and picture.complaint.name if picture else "",
-                                         turn.message.text)
+        query = evidence_agent.query_for(picture.complaint_name if picture else "", turn.message.text)
         sources, found = evidence_agent.retrieve(query)
         run.step("tool_call", agent="evidence", arguments={"query": query[:300]}, by="harness", **found)
         note = evidence_agent.passages_note(sources, found["code"] == "evidence_unavailable")

@@ -32,8 +32,6 @@ PATIENT_COMPARTMENT: dict[str, list[str]] = DEFINITIONS["patient_compartment"] |
 FOLLOWS_TARGET = frozenset({"Provenance", "Binary"})
 # AuditEvent is append-only: written by the server itself, never updated or deleted.
 APPEND_ONLY = frozenset({"AuditEvent"})
-# Parameters evaluated in Python for every type (the official ones are on Resource, outside the pruned file).
-COMMON_PARAMS = ("_id", "_lastUpdated", "_tag", "_profile", "_security", "_source")  # _text, _content: no index
 
 # Search parameters Continuum adds to R4's, stated in the CapabilityStatement with their definition URL. R4 gives
 # Flag no status parameter, and a care team's first question is which flags are still open.
@@ -146,6 +144,8 @@ def _with_fhirpathpy(expression: str) -> Callable[[dict], list[Any]]:
     return compile_fhirpath(_AS_TYPE.sub(r".ofType(\1)", expression), fhirpath_models["r4"])
 
 
+# Parameters of every type (the official ones are on Resource, outside the pruned file): evaluated in Python when
+# indexing (fhir/indexing.py), except _text and _content, looked for in the stored JSON (fhir/search/text.py).
 _COMMON_TYPES = {"_id": "token", "_lastUpdated": "date", "_tag": "token", "_profile": "uri",
                  "_security": "token", "_source": "uri", "_text": "special", "_content": "special"}
 

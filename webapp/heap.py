@@ -1,6 +1,6 @@
 """The garbage collector and long-lived server processes.
 
-A worker or web process holds about 200,000 objects once Django, the apps and the agent are loaded, and they live
+A worker or web process holds about 230,000 objects once Django, the apps and the agent are loaded, and they live
 as long as the process. CPython's full (generation 2) collection walks every one of them: about 100 ms here, every
 few dozen turns, a pause that lands on whichever turn is running (in the web process, on every open socket at
 once). Moving what is alive at start into the permanent generation (``gc.freeze``) leaves full collections only

@@ -97,6 +97,8 @@ def prefetch_query(text: str) -> None:
 def embed_passages(texts: list[str], cache: Path | None = None,
                    progress: Callable[[int], None] | None = None) -> np.ndarray:
     """One row per text; texts already in the cache are not embedded again."""
+    from django.conf import settings
+
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     keys = [hashlib.sha256(f"{MODEL}|{t}".encode()).hexdigest() for t in texts]
     db = _open_cache(cache) if cache else None
@@ -118,9 +120,7 @@ def embed_passages(texts: list[str], cache: Path | None = None,
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
         with _lock:
-            from django.conf import settings
-
-            engine()
+            engine()  # loads the wheel's libgomp, which _openmp_threads then finds
             _openmp_threads(os.cpu_count() or 1)
             try:
                 vectors = np.asarray(engine().passage([texts[i] for i in batch]), dtype=np.float32)

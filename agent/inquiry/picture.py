@@ -42,6 +42,10 @@ class Picture:
     missing: list[str] = field(default_factory=list)
     ask: list[str] = field(default_factory=list)
 
+    @property
+    def complaint_name(self) -> str:
+        return self.complaint.name if self.complaint else ""
+
     def question(self, slot: str, language: str) -> str:
         if slot == "red_flags" and self.complaint and self.complaint.red_flag_question and language == "en":
             return self.complaint.red_flag_question
@@ -148,7 +152,7 @@ def save_state(turn: Turn, picture: Picture, summary: str = "") -> InquiryState:
     """Store the picture as this turn's state (a retried turn overwrites its own row)."""
     state, _ = InquiryState.objects.update_or_create(turn=turn, defaults={
         "conversation_id": turn.conversation_id, "message_id": picture.message_id,
-        "complaint": picture.complaint.name if picture.complaint else "",
+        "complaint": picture.complaint_name,
         "episode_started_at": picture.episode_started_at,
         "phase": picture.phase, "reason": picture.reason, "slots": picture.slots, "missing": picture.missing,
         "asked": picture.ask, "rounds": picture.rounds, "red_flag": picture.red_flag, "summary": summary})

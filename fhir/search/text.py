@@ -41,12 +41,12 @@ class HasWord(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, word: str, narrative: bool, column: Any = None) -> None:
+    def __init__(self, word: str, narrative: bool) -> None:
         super().__init__()
         if not _WORD.fullmatch(word):  # what follows writes it into LIKE patterns, regexes and jsonpath literals
             raise ValueError(f"not a word: {word!r}")
         self.word, self.narrative = word, narrative
-        self.column = column if column is not None else F("content")
+        self.column = F("content")
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
