@@ -150,18 +150,35 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
 
 def turn_phases(paths: list[str]) -> dict[str, float]:
     """Where the active patients' turns spend their time, from the database's own timestamps (p50/p95, ms):
-    queued = message stored -> turn claimed by a worker; worker = claimed -> reply stored. The idle
+    queued = message stored -> turn claimed by a worker, split at the turn row's creation into the web
+    process's part (triage, the checks, the turn row) and the hand-over (commit, broker, pool process, claim);
+    worker = claimed -> reply stored, with the p50 moment of each trajectory step on the way. The idle
     sockets' final burst is left out, as it is from the client-side figures."""
+    from agent.models import Trajectory
     from webapp.chat.models import Turn
 
     public_ids = [path.rstrip("/").rsplit("/", 1)[-1] for path in paths]
-    queued, worker = [], []
-    for turn in Turn.objects.filter(status="done", conversation__public_id__in=public_ids).select_related(
-            "message", "reply"):
+    queued, web, handover, worker = [], [], [], []
+    steps: dict[str, list[float]] = {}
+    turns = Turn.objects.filter(status="done", conversation__public_id__in=public_ids).select_related(
+        "message", "reply")
+    for turn in turns:
         queued.append((turn.started_at - turn.message.created_at).total_seconds())
+        web.append((turn.enqueued_at - turn.message.created_at).total_seconds())
+        handover.append((turn.started_at - turn.enqueued_at).total_seconds())
         worker.append((turn.reply.created_at - turn.started_at).total_seconds())
-    return {"queued_p50_ms": round(pct(queued, 0.5) * 1000, 1), "queued_p95_ms": round(pct(queued, 0.95) * 1000, 1),
-            "worker_p50_ms": round(pct(worker, 0.5) * 1000, 1), "worker_p95_ms": round(pct(worker, 0.95) * 1000, 1)}
+    for trajectory in Trajectory.objects.filter(turn__in=turns).only("steps"):
+        seen: set[str] = set()
+        for step in trajectory.steps:
+            name = step["kind"] + (f":{step.get('tool')}" if step.get("tool") else "")
+            if name not in seen:  # each step's first occurrence: when the turn reached it
+                seen.add(name)
+                steps.setdefault(name, []).append(step["at"])
+    ms = lambda values, q: round(pct(values, q) * 1000, 1)  # noqa: E731
+    return {"queued_p50_ms": ms(queued, 0.5), "queued_p95_ms": ms(queued, 0.95),
+            "queued_web_p50_ms": ms(web, 0.5), "queued_handover_p50_ms": ms(handover, 0.5),
+            "worker_p50_ms": ms(worker, 0.5), "worker_p95_ms": ms(worker, 0.95),
+            "worker_steps_p50_ms": {name: ms(at, 0.5) for name, at in steps.items()}}
 
 
 def main() -> None:

@@ -1,7 +1,11 @@
 """do_send_patient_message: stored before anything else; limits refuse the turn, never the text."""
 
+from datetime import timedelta
+
 import pytest
+from django.db import IntegrityError
 from django.test import override_settings
+from django.utils import timezone
 
 from webapp.actions.messages import EmptyMessage, do_send_patient_message, too_long_reply
 from webapp.chat.models import Author, Message, Turn, TurnStatus
@@ -61,3 +65,54 @@ def test_a_flood_is_stored_and_coalesced_into_one_turn(cast):
 def test_patients_write_only_in_their_own_conversation(cast):
     with pytest.raises(PermissionError):
         do_send_patient_message(cast["bob"], cast["alice"].conversation, "hi")
+
+
+@override_settings(CHAT_RATE_LIMIT_MESSAGES=3, CHAT_RATE_LIMIT_WINDOW_SECONDS=60)
+def test_only_messages_inside_the_window_count_towards_the_limit(cast):
+    alice = cast["alice"]
+    for i in range(4):
+        send(alice, f"earlier {i}")
+    Message.objects.filter(conversation=alice.conversation).update(created_at=timezone.now() - timedelta(minutes=2))
+    Turn.objects.update(status=TurnStatus.DONE)
+    assert send(alice, "now").notices == []
+    assert send(alice, "now again").notices == []  # 2 in the window
+    Message.objects.filter(text="earlier 0").update(created_at=timezone.now() - timedelta(seconds=30))
+    send(alice, "and again")
+    assert send(alice, "once more").notices[0][0] == "rate_limited"  # 5 in the window
+
+
+def test_a_message_after_the_turn_was_claimed_gets_a_turn_of_its_own(cast):
+    alice = cast["alice"]
+    first = send(alice, "I have a headache")
+    Turn.objects.filter(message=first.message).update(status=TurnStatus.RUNNING)
+    second = send(alice, "and a fever")
+    assert list(Turn.objects.order_by("id").values_list("status", "message_id")) == [
+        (TurnStatus.RUNNING, first.message.id), (TurnStatus.PENDING, second.message.id)]
+
+
+def test_a_turn_claimed_between_the_conflict_and_the_lock_still_leaves_one_pending(cast, monkeypatch):
+    """The insert hit the pending turn, which a worker then claimed: the message must still get a turn."""
+    alice = cast["alice"]
+    real_create = Turn.objects.create
+    calls = []
+
+    def conflict_once(**fields):
+        calls.append(fields)
+        if len(calls) == 1:
+            raise IntegrityError("one_pending_turn_per_conversation")  # as if a pending turn existed just then
+        return real_create(**fields)
+
+    monkeypatch.setattr(Turn.objects, "create", conflict_once)
+    result = send(alice, "I have a headache")
+    assert len(calls) == 2
+    turn = Turn.objects.get()
+    assert (turn.status, turn.message_id) == (TurnStatus.PENDING, result.message.id)
+
+
+def test_triage_reads_the_agents_latest_words(cast):
+    alice = cast["alice"]
+    Message.objects.create(conversation=alice.conversation, author=Author.AGENT,
+                           text="Is the pain spreading to your arm, and are you sweating?")
+    Message.objects.create(conversation=alice.conversation, author=Author.AGENT, text="Have you eaten today?")
+    result = send(alice, "yes")
+    assert Message.objects.get(id=result.message.id).triage_level == "routine"
