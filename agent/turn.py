@@ -23,7 +23,7 @@ from agent.agents import memory as memory_agent
 from agent.agents import safety as safety_agent
 from agent.agents import summary as summary_agent
 from agent.agents.orchestrator import Plan, plan_turn, tools_of
-from agent.context import PROMPT_VERSION, build_messages
+from agent.context import PROMPT_VERSION, build_messages, patient_profile
 from agent.inquiry.picture import Picture, complete, open_episode, previous_state, save_state
 from agent.memory.recall import recall
 from agent.model.client import Completion, ModelClient, ModelUnavailable, default_client
@@ -264,6 +264,7 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
 
     A simulated consultation (agent/simulation) passes `examine`, its measurement role answering examination and
     test requests, and `brief`, what the doctor side is told beyond the system prompt; live care passes neither."""
+    evidence_agent.prefetch_for_turn(turn_id)  # a guess, checked below: the embedding runs beside the claim
     turn = do_claim_turn(turn_id)
     if turn is None:
         return None
@@ -271,14 +272,10 @@ def run_turn(turn_id: int, client: ModelClient | None = None, *,
     patient = turn.conversation.patient
     mode = settings.MODEL_TOOL_CALLING if patient.fhir_id else "off"
     previous = previous_state(turn) if mode != "off" else None
-    if mode == "off" or (previous is not None and previous.phase == "advice"):
-        # Most likely the evidence agent speaks again, on the same complaint: start its query's embedding before
-        # the context and the record are read (the guess is checked below; a wrong one is embedded again).
-        evidence_agent.prefetch(evidence_agent.query_for(previous.complaint if previous else "", turn.message.text))
     messages = build_messages(turn, settings.MODEL_CONTEXT_CHARS)
     if brief:
         messages[0] = {**messages[0], "content": messages[0]["content"] + "\n\n" + brief}
-    language = (getattr(getattr(patient, "patient_profile", None), "language", "") or "en").split("-")[0].lower()
+    language = (getattr(patient_profile(patient), "language", "") or "en").split("-")[0].lower()
     budget = Budget(settings.TURN_TOOL_CALL_BUDGET, settings.TURN_TIME_BUDGET_SECONDS)
     context = ToolContext(patient_id=patient.fhir_id or "", message_id=turn.message_id,
                           conversation_id=turn.conversation_id,

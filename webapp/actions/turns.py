@@ -37,11 +37,11 @@ def _stale_before() -> timezone.datetime:
 def do_claim_turn(turn_id: int) -> Turn | None:
     """Mark the turn running for this worker. None if there is nothing to do (done, failed, or held)."""
     with transaction.atomic():
-        # The turn's runner reads the conversation, its patient and the message: one query brings them all. As
-        # before, the turn and its conversation are locked (two turns of one conversation are claimed in turn);
-        # the patient and the message are only read.
+        # The turn's runner reads the conversation, its patient (and profile) and the message: one query brings
+        # them all. The turn and its conversation are locked (two turns of one conversation are claimed in turn);
+        # the rest is only read.
         turn = (Turn.objects.select_for_update(of=("self", "conversation"))
-                .select_related("conversation__patient", "message").filter(id=turn_id).first())
+                .select_related("conversation__patient__patient_profile", "message").filter(id=turn_id).first())
         if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
             return None
         if turn.status == TurnStatus.PENDING and not turn.conversation.simulated and (
