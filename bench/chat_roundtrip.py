@@ -7,9 +7,10 @@ Starts its own PostgreSQL, Redis, ASGI server and Celery worker (the same
 functions the run command uses) on a fresh database, then measures, per turn:
 time to the first streamed token, full-turn time (send -> stored reply), and
 the part of the turn spent outside the model (full turn minus the model
-server's own time, which the instant responder reports). With ``--idle N`` it
-also holds N more sockets open for the whole run, and each of them sends one
-message at the end that must be stored and answered.
+server's own time, which the instant responder reports), and outside both models (also minus the time the
+turn waited for its evidence query's embedding, multilingual-e5 on the CPU, from the turn's trajectory).
+With ``--idle N`` it also holds N more sockets open for the whole run, and each of them sends one message at
+the end that must be stored and answered.
 
 Backends: ``instant`` is a scripted OpenAI-compatible server that streams a
 fixed 12-word reply with no delay (the system's own overhead); ``cpu-model``
@@ -91,15 +92,17 @@ async def patient(base: str, session: str, path: str, messages: int, interval: f
             sent = time.monotonic()
             await ws.send(json.dumps({"type": "send", "text": f"I have a sore throat (message {n})",
                                       "client_id": f"{session[:8]}-{n}"}))
-            first = None
+            first = message_id = None
             while True:
                 event = json.loads(await asyncio.wait_for(ws.recv(), 600))
+                if event["type"] == "ack":
+                    message_id = event["message_id"]
                 if event["type"] == "turn.delta" and first is None:
                     first = time.monotonic()
                 if event["type"] == "message" and event["author"] == "agent":
                     done = time.monotonic()
                     break
-            results.append({"ttft": (first or done) - sent, "turn": done - sent})
+            results.append({"ttft": (first or done) - sent, "turn": done - sent, "message_id": message_id})
             await asyncio.sleep(max(0.0, sent + interval - time.monotonic()))
 
 
@@ -181,6 +184,20 @@ def turn_phases(paths: list[str]) -> dict[str, float]:
             "worker_steps_p50_ms": {name: ms(at, 0.5) for name, at in steps.items()}}
 
 
+def embedding_waits(message_ids: list[int]) -> dict[int, float]:
+    """Per patient message: how long its turn waited for the evidence query's embedding (the search step's
+    ``embedding_seconds``; 0 for a turn that did not search). That is the other model's time in a turn, on the CPU
+    here: like the language model's, it is not Continuum's own overhead."""
+    from agent.models import Trajectory
+
+    waits = {}
+    for message_id, steps in Trajectory.objects.filter(turn__message_id__in=message_ids).values_list(
+            "turn__message_id", "steps"):
+        waits[message_id] = sum(s.get("embedding_seconds", 0.0) for s in steps
+                                if s["kind"] == "tool_call" and s.get("tool") == "search_evidence")
+    return waits
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Chat round-trip benchmark")
     parser.add_argument("--backend", choices=["instant", "cpu-model"], default="instant")
@@ -219,6 +236,10 @@ def main() -> None:
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "MODEL_BASE_URL", "CONTINUUM_VAR_DIR",
                                                "DJANGO_SETTINGS_MODULE")})
         manage("migrate", "--noinput", "-v", "0", env=env)
+        # The evidence index, as the run command builds it (passages' vectors come from the embedding cache): without
+        # it every advice turn's search would fail after embedding its query, and the benchmark would leave out the
+        # search itself (it did, before 2026-12-06).
+        manage("ingest_evidence", env=env)
         services.append(start_worker(env, work / "worker.log", concurrency=args.concurrency,
                                      pool=args.pool))
         services.append(start_web(env, web_port, work / "web.log"))
@@ -229,6 +250,7 @@ def main() -> None:
                                     args.interval))
         wall = time.monotonic() - t0
         phases = turn_phases([p for _, p in sessions[:args.patients]])
+        waits = embedding_waits([r["message_id"] for r in outcome["results"]])
     finally:
         for service in reversed(services):
             service.stop()
@@ -240,6 +262,9 @@ def main() -> None:
     turn = [r["turn"] for r in results]
     model_time = statistics.mean(scripted.durations) if scripted and scripted.durations else None
     outside = [t - model_time for t in turn] if model_time is not None else None
+    embedding = [waits.get(r["message_id"], 0.0) for r in results]
+    own = [o - e for o, e in zip(outside, embedding, strict=True)] if outside else None
+    searched = [e for e in embedding if e > 0]
     report = {
         "backend": args.backend if args.backend == "instant" else f"cpu-model ({args.model})",
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
@@ -251,6 +276,9 @@ def main() -> None:
         "model_time_mean_ms": round(model_time * 1000, 2) if model_time is not None else None,
         "outside_model_p95_ms": round(pct(outside, 0.95) * 1000, 1) if outside else None,
         "outside_model_share": round(sum(outside) / sum(turn), 3) if outside else None,
+        "embedding_wait_p50_ms": round(pct(searched, 0.5) * 1000, 1), "turns_searching": len(searched),
+        "outside_models_p50_ms": round(pct(own, 0.5) * 1000, 1) if own else None,
+        "outside_models_p95_ms": round(pct(own, 0.95) * 1000, 1) if own else None,
         **phases,
         "idle_sockets_opened": outcome["idle_opened"], "idle_sockets_answered": outcome["idle_answered"],
         "peak_open_sockets": outcome["peak_sockets"],

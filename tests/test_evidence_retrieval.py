@@ -91,3 +91,20 @@ def test_no_index_at_all_is_reported_not_invented(settings, tmp_path) -> None:
     settings.ELASTICSEARCH_URL = ""
     with pytest.raises(EvidenceUnavailable):
         search_evidence("asthma reliever inhaler")
+
+
+def test_the_query_is_embedded_once_and_its_time_reported(evidence_corpus, settings, monkeypatch) -> None:
+    """The dense side's model time is reported apart (the chat benchmark counts it as a model's, not Continuum's),
+    and a fallback to the local index reuses the vector rather than embedding the query again."""
+    import agent.evidence.search as search
+
+    embedded = []
+    real = search.embed_query
+    monkeypatch.setattr(search, "embed_query", lambda text: embedded.append(text) or real(text))
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # the fallback path: two indexes asked, one embedding
+    result = search_evidence("  asthma reliever inhaler ", k=3)
+    assert result.backend == "local" and result.hits
+    assert embedded == ["asthma reliever inhaler"]
+    assert 0 < result.embedding_seconds < result.seconds
+    lexical = search_evidence("asthma reliever inhaler", k=3, mode="lexical")
+    assert lexical.embedding_seconds == 0 and embedded == ["asthma reliever inhaler"]

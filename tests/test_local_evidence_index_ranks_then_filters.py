@@ -54,3 +54,14 @@ def test_the_filtered_top_k_is_the_same_as_ranking_with_the_filter(index, langua
 def test_scores_are_bm25_higher_is_better(index):
     scores = [score for _, score in index.lexical("asthma inhaler", 5, Filters())]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
+
+
+def test_passages_decoded_once_are_read_again_after_the_index_changes(index):
+    first = passage(0, "asthma asthma asthma inhaler word0")
+    assert index.get([first.id])[first.id].text == first.text
+    assert index.get([first.id])[first.id] is index.get([first.id])[first.id]  # kept decoded
+    revised = passage(0, "asthma revised guidance")
+    index.upsert([revised], np.ones((1, DIMENSIONS), dtype=np.float32))
+    assert index.get([first.id, "ev-missing"]) == {first.id: revised}
+    index.delete([first.id])
+    assert index.get([first.id]) == {}

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 REPORT = """
 import gc, json, sys
+local = sys.modules.get("agent.evidence.index_local")
 print(json.dumps({"frozen": gc.get_freeze_count(), "walked": len(gc.get_objects()),
-                  "harness": "agent.turn" in sys.modules}))
+                  "harness": "agent.turn" in sys.modules, "evidence": len(local._matrices) if local else 0}))
 """
 
 
@@ -32,11 +33,13 @@ def test_the_web_process_freezes_django_and_the_apps():
     assert heap["walked"] < heap["frozen"] / 10  # what a full collection still walks
 
 
-def test_a_worker_pool_process_loads_the_harness_then_freezes():
-    heap = heap_after("import django; django.setup()\n"
+def test_a_worker_pool_process_loads_the_harness_then_freezes(evidence_corpus):
+    heap = heap_after(f"import os; os.environ['EVIDENCE_INDEX_PATH'] = {str(evidence_corpus.path)!r}\n"
+                      "import django; django.setup()\n"
                       "from celery.signals import worker_process_init\n"
                       "import agent.tasks\n"
                       "worker_process_init.send(sender=None)\n")  # as Celery does in each new pool process
     assert heap["harness"], "the harness should be loaded before the freeze, not on the first turn"
+    assert heap["evidence"] == 1, "the evidence index's vectors should be loaded before the first turn"
     assert heap["frozen"] > 100_000
     assert heap["walked"] < heap["frozen"] / 10

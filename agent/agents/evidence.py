@@ -86,7 +86,8 @@ def retrieve(query: str, k: int | None = None) -> tuple[list[Passage], dict]:
     passages = [h.passage for h in result.hits]
     return passages, {"tool": "search_evidence", "ok": True, "code": "ok", "backend": result.backend,
                       "degraded": result.degraded, "result": [p.id for p in passages],
-                      "seconds": round(time.monotonic() - started, 4)}
+                      "seconds": round(time.monotonic() - started, 4),
+                      "embedding_seconds": round(result.embedding_seconds, 4)}
 
 
 def passages_note(passages: list[Passage], unavailable: bool) -> str:

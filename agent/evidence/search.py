@@ -45,6 +45,9 @@ class SearchResult:
     backend: str  # which index answered
     degraded: str = ""  # why the primary index did not answer, if it did not
     seconds: float = 0.0
+    # Of those, waiting for the query's embedding (the dense side's model): the part of a turn's time that is
+    # another model's, like the language model's own (bench/chat_roundtrip.py counts it apart).
+    embedding_seconds: float = 0.0
 
 
 def local_index() -> EvidenceIndex:
@@ -75,11 +78,26 @@ def search_evidence(query: str, k: int = 5, filters: Filters | None = None, mode
         raise ValueError(f"mode must be one of {MODES}")
     filters = filters or Filters()
     started = time.monotonic()
+    query = _normalised(query)
+    vector = embed_query(query) if query and mode != "lexical" else None  # once, whichever index answers
+    embedded = time.monotonic() - started if vector is not None else 0.0
     if index is not None:
-        hits = _search(index, query, k, filters, mode, authority)
-        return SearchResult(hits, index.name, seconds=time.monotonic() - started)
-    (hits, backend, degraded) = _with_fallback(lambda index: _search(index, query, k, filters, mode, authority))
-    return SearchResult(hits, backend, degraded=degraded, seconds=time.monotonic() - started)
+        hits = _search(index, query, vector, k, filters, mode, authority)
+        return SearchResult(hits, index.name, seconds=time.monotonic() - started, embedding_seconds=embedded)
+    (hits, backend, degraded) = _with_fallback(lambda index: _search(index, query, vector, k, filters, mode,
+                                                                      authority))
+    return SearchResult(hits, backend, degraded=degraded, seconds=time.monotonic() - started,
+                        embedding_seconds=embedded)
+
+
+def warm_up() -> None:
+    """Do once what a process's first search would (load the local index's vectors and the analysers, start the
+    embedding engine), so that no patient's turn pays for it: half a second here. Never fatal: a missing index
+    is the first real search's to report."""
+    try:
+        search_evidence("sore throat", k=1)
+    except Exception:
+        log.warning("could not warm up the evidence search", exc_info=True)
 
 
 def _with_fallback(ask):
@@ -105,15 +123,15 @@ def prefetch(query: str) -> None:
         prefetch_query(_normalised(query))
 
 
-def _search(index: EvidenceIndex, query: str, k: int, filters: Filters, mode: str, authority: bool) -> list[Hit]:
-    query = _normalised(query)
+def _search(index: EvidenceIndex, query: str, vector, k: int, filters: Filters, mode: str,
+            authority: bool) -> list[Hit]:
     if not query:
         return []
     if mode == "hybrid":
-        lexical, dense, passages = index.hybrid(analysed(query), embed_query(query), CANDIDATES, filters)
+        lexical, dense, passages = index.hybrid(analysed(query), vector, CANDIDATES, filters)
     else:
         lexical = index.lexical(analysed(query), CANDIDATES, filters) if mode == "lexical" else []
-        dense = index.dense(embed_query(query), CANDIDATES, filters) if mode == "dense" else []
+        dense = index.dense(vector, CANDIDATES, filters) if mode == "dense" else []
         passages = None
     fused: dict[str, float] = {}
     for ranked in (lexical, dense):
