@@ -61,6 +61,9 @@ def main() -> None:
         from webapp.actions.accounts import do_create_patient
 
         call_command("migrate", verbosity=0)
+        # The evidence index, as the run command builds it: without it each advice turn's search failed after the
+        # embedding, and the search itself went unmeasured (it did, before 2026-12-06).
+        call_command("ingest_evidence", verbosity=0)
         model = ScriptedModel(delay=0.0).start()
         client = client_for(model, max_tokens=64)
         # When each reply is stored: the JSON path's decision call and tool calls come after it.

@@ -186,3 +186,19 @@ def test_a_new_complaint_days_later_is_a_new_episode_keeping_what_belongs_to_the
     picture = state(later)
     assert picture.complaint == "joint" and picture.episode_started_at > state(first).episode_started_at
     assert "medications" in picture.slots and "onset" not in picture.slots
+
+
+def test_a_retried_turn_overwrites_its_own_state(cast):
+    from agent.inquiry.picture import open_episode, save_state
+
+    turn = new_turn(cast["alice"], "I have a sore throat")
+    picture = open_episode(turn)
+    save_state(turn, picture)
+    first = InquiryState.objects.get(turn=turn)
+    picture.phase, picture.reason, picture.rounds = "advice", "retried", picture.rounds + 1
+    save_state(turn, picture, "a note")
+    again = InquiryState.objects.get(turn=turn)
+    assert (again.pk, again.created_at) == (first.pk, first.created_at)
+    assert (again.phase, again.reason, again.rounds, again.summary) == ("advice", "retried", first.rounds + 1,
+                                                                        "a note")
+    assert again.complaint == first.complaint == "sore_throat"
