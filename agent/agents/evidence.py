@@ -61,15 +61,14 @@ def prefetch_for_turn(turn_id: int) -> None:
 
 
 _EARLY_QUERY_SQL = f"""
-SELECT m.text, u.fhir_id,
-       (SELECT s.phase FROM {InquiryState._meta.db_table} s
-         WHERE s.conversation_id = t.conversation_id AND s.turn_id < t.id ORDER BY s.turn_id DESC LIMIT 1),
-       (SELECT s.complaint FROM {InquiryState._meta.db_table} s
-         WHERE s.conversation_id = t.conversation_id AND s.turn_id < t.id ORDER BY s.turn_id DESC LIMIT 1)
+SELECT m.text, u.fhir_id, s.phase, s.complaint
 FROM {Turn._meta.db_table} t
 JOIN {Message._meta.db_table} m ON m.id = t.message_id
 JOIN {Conversation._meta.db_table} c ON c.id = t.conversation_id
 JOIN {User._meta.db_table} u ON u.id = c.patient_id
+LEFT JOIN {InquiryState._meta.db_table} s ON s.id = (
+    SELECT p.id FROM {InquiryState._meta.db_table} p
+    WHERE p.conversation_id = t.conversation_id AND p.turn_id < t.id ORDER BY p.turn_id DESC LIMIT 1)
 WHERE t.id = %s AND t.status IN ('pending', 'running')
 """
 

@@ -63,22 +63,22 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
         return SendResult(Message.objects.get(conversation=conversation, client_id=client_id), created=False)
     send_event_on_commit(conversation.group_name, message.as_event())
     result = SendResult(message, created=True)
-    now = read_now(message)
+    circumstances = read_circumstances(message)
 
     # The deterministic red-flag check runs on every stored message (oversized and
     # flooded ones too), synchronously, before any turn is queued: an emergency
     # reply never waits behind a busy queue or depends on the model.
-    triage = do_triage_message(message, now.previous_agent_text)
+    triage = do_triage_message(message, circumstances.previous_agent_text)
     # Readings it reports ("my BP was 150/95") are recorded on a worker after commit, whoever answers: the
     # agent, a clinician who has taken over, or nobody (paused); finding them takes microseconds.
     queue_measurements(message)
-    if now.open_check_ins:
+    if circumstances.open_check_ins:
         answer_check_ins(conversation, message)
     if triage.level == Level.EMERGENCY:
         return result  # the fixed emergency reply is the answer; no model turn
-    if now.taken_over:
+    if circumstances.taken_over:
         return result  # a clinician has taken the conversation over: they answer, not the agent
-    if now.agent_paused and not conversation.simulated:
+    if circumstances.agent_paused and not conversation.simulated:
         paused_reply(conversation)  # the kill switch: a fixed answer, no model
         return result
     limit = settings.CHAT_MAX_MESSAGE_CHARS
@@ -89,7 +89,7 @@ def do_send_patient_message(patient: User, conversation: Conversation, text: str
         send_event_on_commit(conversation.group_name, notice.as_event())
         result.notices.append(("too_long", reply))
         return result
-    if now.recent_patient_messages > settings.CHAT_RATE_LIMIT_MESSAGES:
+    if circumstances.recent_patient_messages > settings.CHAT_RATE_LIMIT_MESSAGES:
         result.notices.append((
             "rate_limited",
             "You are sending messages quickly. They are all saved and will be answered together.",
@@ -109,7 +109,7 @@ class Circumstances:
     open_check_ins: bool  # follow-up check-ins this message may answer
 
 
-def read_now(message: Message) -> Circumstances:
+def read_circumstances(message: Message) -> Circumstances:
     """Every check a stored message goes through, in one statement. Five ORM queries before: their building cost
     more CPU than the database's work (about 1 ms of the 1.3 ms this replaces), on every message. Read fresh: a
     consumer's conversation object is as old as its socket."""
@@ -146,10 +146,7 @@ def do_triage_message(message: Message, previous: str | None = None) -> TriageRe
     """Triage a stored patient message, record the result on it, and send the fixed
     reply for an emergency or urgent result. ``previous``: the agent's last words before it, if already read."""
     if previous is None:
-        previous = (
-            Message.objects.filter(conversation_id=message.conversation_id, id__lt=message.id, author=Author.AGENT)
-            .order_by("-id").values_list("text", flat=True).first()
-        ) or ""
+        previous = read_circumstances(message).previous_agent_text
     question = previous if "?" in previous else ""
     try:
         triage = triage_message(message.text, question)
