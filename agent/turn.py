@@ -160,8 +160,8 @@ class TurnRun:
             tail = tail.lstrip()
         self.shown += tail
         self.unsent += tail
-        if self.unsent.strip():
-            record_turn_progress(self.turn, self.shown, self.unsent)
+        if self.unsent.strip():  # the reply is stored next (a round trip less than saving this delta first)
+            record_turn_progress(self.turn, self.shown, self.unsent, save=False)
             self.unsent, self.last_flush = "", time.monotonic()
         for withheld in self.gate.withheld:
             self.step("policy", agent="safety", rule="no_advice_before_history", ok=False, **withheld)

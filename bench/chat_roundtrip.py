@@ -50,6 +50,48 @@ from scripts.stack import (  # noqa: E402
 REPLY = "Thank you for telling me. How long have you had it, and is it getting worse?"
 
 
+class InstantResponder:
+    """The scripted model answering every request with REPLY at once, in a process of its own: in the load
+    generator's process it waited for the GIL while 250 sockets were served, and that wait counted as Continuum's."""
+
+    def start(self) -> InstantResponder:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve_instant, args=(child,), daemon=True)
+        self._process.start()
+        self.base_url = self._conn.recv()
+        self.durations: list[float] = []
+        return self
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._conn.send("stop")
+            self.durations = self._conn.recv()
+            self._process.join(10)
+
+
+def _serve_instant(conn) -> None:
+    from tests.support.scripted_model import Script, ScriptedModel
+
+    model = ScriptedModel(delay=0.0).start()
+    model.queue(*[Script(text=REPLY) for _ in range(100_000)])
+    conn.send(model.base_url)
+    conn.recv()
+    conn.send(list(model.durations))
+    model.stop()
+
+
+async def loop_lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late the load generator's own event loop wakes (a 5 ms sleep's overshoot): its lateness is in every
+    client-side figure."""
+    while not stop.is_set():
+        started = time.monotonic()
+        await asyncio.sleep(0.005)
+        lags.append(time.monotonic() - started - 0.005)
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -102,7 +144,8 @@ async def patient(base: str, session: str, path: str, messages: int, interval: f
                 if event["type"] == "message" and event["author"] == "agent":
                     done = time.monotonic()
                     break
-            results.append({"ttft": (first or done) - sent, "turn": done - sent, "message_id": message_id})
+            results.append({"ttft": (first or done) - sent, "turn": done - sent, "message_id": message_id,
+                            "sent_wall": time.time() - (time.monotonic() - sent), "done_wall": time.time()})
             await asyncio.sleep(max(0.0, sent + interval - time.monotonic()))
 
 
@@ -144,11 +187,17 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
     tasks = [patient(base, s, p, messages, interval, results, start + interval * i / max(1, len(active)))
              for i, (s, p) in enumerate(active)]
     peak_sockets = len(opened) + len(active)  # idle sockets stay open while the active ones run
+    lags: list[float] = []
+    stop = asyncio.Event()
+    probe = asyncio.create_task(loop_lag(lags, stop))
     await asyncio.gather(*tasks)
+    stop.set()
+    await probe
     hold.set()
     await asyncio.gather(*idle_tasks, return_exceptions=True)
     return {"results": results, "idle_opened": len(opened), "idle_answered": len(answered),
-            "peak_sockets": peak_sockets}
+            "peak_sockets": peak_sockets, "loop_lag_p50_ms": round(pct(lags, 0.5) * 1000, 2),
+            "loop_lag_p95_ms": round(pct(lags, 0.95) * 1000, 2)}
 
 
 def turn_phases(paths: list[str]) -> dict[str, float]:
@@ -184,17 +233,47 @@ def turn_phases(paths: list[str]) -> dict[str, float]:
             "worker_steps_p50_ms": {name: ms(at, 0.5) for name, at in steps.items()}}
 
 
+def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict[str, dict[str, str]]:
+    """Each active turn from end to end, on the machine's wall clock (client and servers share it), for advice turns
+    (they searched the evidence) and the others apart, as "p50/p95" ms: arrive = sent -> message stored, web ->
+    turn row enqueued, handover -> claimed, worker -> reply stored, deliver -> the client has it."""
+    from agent.models import Trajectory
+    from webapp.chat.models import Turn
+
+    by_message = {r["message_id"]: r for r in results}
+    phases: dict[str, dict[str, list[float]]] = {"advice": {}, "other": {}}
+    turns = Turn.objects.filter(status="done", message_id__in=list(by_message)).select_related("message", "reply")
+    steps = dict(Trajectory.objects.filter(turn__in=turns).values_list("turn_id", "steps"))
+    for turn in turns:
+        turn.trajectory_steps = steps.get(turn.id, [])
+        r = by_message[turn.message_id]
+        marks = [r["sent_wall"], turn.message.created_at.timestamp(), turn.enqueued_at.timestamp(),
+                 turn.started_at.timestamp(), turn.reply.created_at.timestamp(), r["done_wall"]]
+        kind = phases["advice" if turn.message_id in waits else "other"]
+        for name, start, end in zip(("arrive", "web", "handover", "worker", "deliver"), marks, marks[1:], strict=False):
+            kind.setdefault(name, []).append(end - start)
+        seen: set[str] = set()
+        for step in turn.trajectory_steps:  # the moment the worker reached each step (first occurrence)
+            name = "@" + step["kind"] + (f":{step.get('tool')}" if step.get("tool") else "")
+            if name not in seen:
+                seen.add(name)
+                kind.setdefault(name, []).append(step["at"])
+    return {kind: {name: f"{pct(v, 0.5) * 1000:.1f}/{pct(v, 0.95) * 1000:.1f}" for name, v in values.items()}
+            for kind, values in phases.items()}
+
+
 def embedding_waits(message_ids: list[int]) -> dict[int, float]:
     """Per patient message: how long its turn waited for the evidence query's embedding (the search step's
-    ``embedding_seconds``; 0 for a turn that did not search). That is the other model's time in a turn, on the CPU
+    ``embedding_seconds``; turns that did not search are left out). That is the other model's time in a turn, on the CPU
     here: like the language model's, it is not Continuum's own overhead."""
     from agent.models import Trajectory
 
     waits = {}
     for message_id, steps in Trajectory.objects.filter(turn__message_id__in=message_ids).values_list(
             "turn__message_id", "steps"):
-        waits[message_id] = sum(s.get("embedding_seconds", 0.0) for s in steps
-                                if s["kind"] == "tool_call" and s.get("tool") == "search_evidence")
+        searches = [s for s in steps if s["kind"] == "tool_call" and s.get("tool") == "search_evidence"]
+        if searches:  # 0.0: the embedding was ready before the search needed it
+            waits[message_id] = sum(s.get("embedding_seconds", 0.0) for s in searches)
     return waits
 
 
@@ -219,11 +298,14 @@ def main() -> None:
         services.append(start_postgres(pg_port, work / "pg"))
         services.append(start_redis(redis_port, work / "redis"))
         create_database(pg_port, "bench")
-        if args.backend == "instant":
+        if args.backend == "instant" and os.environ.get("AB_INPROC"):
             from tests.support.scripted_model import Script, ScriptedModel
 
             scripted = ScriptedModel(delay=0.0).start()
             scripted.queue(*[Script(text=REPLY) for _ in range(100_000)])
+            model_url = scripted.base_url
+        elif args.backend == "instant":
+            scripted = InstantResponder().start()
             model_url = scripted.base_url
         else:
             model_port = free_port()
@@ -251,6 +333,7 @@ def main() -> None:
         wall = time.monotonic() - t0
         phases = turn_phases([p for _, p in sessions[:args.patients]])
         waits = embedding_waits([r["message_id"] for r in outcome["results"]])
+        by_kind = phases_by_kind(outcome["results"], waits)
     finally:
         for service in reversed(services):
             service.stop()
@@ -258,13 +341,15 @@ def main() -> None:
             scripted.stop()
 
     results = outcome["results"]
+    if scripted:
+        scripted.durations = list(scripted.durations)
     ttft = [r["ttft"] for r in results]
     turn = [r["turn"] for r in results]
     model_time = statistics.mean(scripted.durations) if scripted and scripted.durations else None
     outside = [t - model_time for t in turn] if model_time is not None else None
     embedding = [waits.get(r["message_id"], 0.0) for r in results]
     own = [o - e for o, e in zip(outside, embedding, strict=True)] if outside else None
-    searched = [e for e in embedding if e > 0]
+    searched = [waits[r["message_id"]] for r in results if r["message_id"] in waits]
     report = {
         "backend": args.backend if args.backend == "instant" else f"cpu-model ({args.model})",
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
@@ -277,9 +362,14 @@ def main() -> None:
         "outside_model_p95_ms": round(pct(outside, 0.95) * 1000, 1) if outside else None,
         "outside_model_share": round(sum(outside) / sum(turn), 3) if outside else None,
         "embedding_wait_p50_ms": round(pct(searched, 0.5) * 1000, 1), "turns_searching": len(searched),
+        # Turns that searched the evidence (advice) and the others (history taking), apart.
+        **{f"{kind}_turn_p{q}_ms": round(pct([r["turn"] for r in results if (r["message_id"] in waits) == searching],
+                                             q / 100) * 1000, 1)
+           for kind, searching in (("advice", True), ("other", False)) for q in (50, 95)},
         "outside_models_p50_ms": round(pct(own, 0.5) * 1000, 1) if own else None,
         "outside_models_p95_ms": round(pct(own, 0.95) * 1000, 1) if own else None,
-        **phases,
+        **phases, "phases_advice_ms": by_kind["advice"], "phases_other_ms": by_kind["other"],
+        "client_loop_lag_p50_ms": outcome["loop_lag_p50_ms"], "client_loop_lag_p95_ms": outcome["loop_lag_p95_ms"],
         "idle_sockets_opened": outcome["idle_opened"], "idle_sockets_answered": outcome["idle_answered"],
         "peak_open_sockets": outcome["peak_sockets"],
     }

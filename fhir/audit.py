@@ -14,7 +14,7 @@ from fhir.access import Requester
 from fhir.dates import date_range
 from fhir.indexing import normalise, split_reference
 from fhir.models import ResourceVersion
-from fhir.persistence import instant, new_id, now, write_version
+from fhir.persistence import insert_new_version, instant, new_id, now
 
 # FHIR restful-interaction code -> AuditEvent.action (C create, R read/vread/search, U update, D delete, E execute).
 ACTIONS = {"create": "C", "read": "R", "vread": "R", "search-type": "E", "search-system": "E", "history-instance": "R",
@@ -136,5 +136,4 @@ def audit_index_rows(event: dict) -> list[tuple[str, dict]]:
 
 
 def write_audit_event(requester: Requester, record: AuditRecord, channel: str) -> None:
-    write_version(build_audit_event(requester, record, channel), previous=None, method=ResourceVersion.Method.CREATE,
-                  index=audit_index_rows)
+    insert_new_version(build_audit_event(requester, record, channel), ResourceVersion.Method.CREATE, audit_index_rows)

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from fhir.access import SYSTEM, agent_requester
-from fhir.audit import AuditRecord, audit_index_rows, build_audit_event
+from fhir.audit import AUDIT_ENTITIES, AuditRecord, audit_index_rows, build_audit_event
 from fhir.errors import FhirError
 from fhir.indexing import index_values
 from fhir.models import StoredResource
@@ -112,6 +112,39 @@ def test_the_fast_audit_index_matches_the_generic_one(record, requester):
     stored = stamp(event, event["id"], 1, now())  # as it is indexed: with its version and time
     assert sorted(map(repr, audit_index_rows(stored))) == sorted(map(repr, index_values(stored)))
     assert any(code == "_lastUpdated" for code, _ in audit_index_rows(stored))
+
+
+@pytest.mark.parametrize("record", [
+    AuditRecord("search-type", entities=["Flag", "Condition"], patients={"p1"}, query="Flag?patient=p1",
+                more_queries=["Condition?patient=p1"]),
+    AuditRecord("create", outcome="minor", description="invalid"),  # no patient: no compartment
+    AuditRecord("read", entities=[f"Observation/{n}/_history/1" for n in range(150)], patients={"p1", "p2"}),
+])
+def test_an_audit_event_is_stored_as_the_generic_write_stores_it(record):
+    """AuditEvents are inserted in one statement (fhir.persistence.insert_new_version), not through the models: the
+    rows must be those write_version stores, to the byte, on either database."""
+    from fhir.models import ResourceVersion, SearchIndex
+    from fhir.persistence import insert_new_version, new_id, write_version
+
+    event = build_audit_event(agent_requester("p1"), record, "agent")
+    twin = event | {"id": new_id()}
+    insert_new_version(event, ResourceVersion.Method.CREATE, audit_index_rows)
+    write_version(twin, previous=None, method=ResourceVersion.Method.CREATE, index=audit_index_rows)
+    fast, generic = (StoredResource.objects.get(fhir_id=e["id"]) for e in (event, twin))
+
+    def row(stored: StoredResource) -> tuple:
+        version = ResourceVersion.objects.get(resource=stored)
+        index = sorted((i.param, i.system, i.code, i.value, i.ref_type, i.ref_id, i.low, i.high, i.number)
+                       for i in SearchIndex.objects.filter(resource=stored) if i.param not in ("_id", "_lastUpdated"))
+        content = {k: v for k, v in stored.content.items() if k not in ("id", "meta")}
+        return (stored.resource_type, stored.version_id, stored.deleted, stored.patient_id, stored.released, content,
+                version.version_id, version.method, version.released, version.content == stored.content, index)
+
+    assert row(fast) == row(generic)
+    assert fast.content["meta"]["versionId"] == "1" and fast.content["id"] == event["id"]
+    assert SearchIndex.objects.filter(resource=fast, param="_id", code=event["id"]).exists()
+    if len(record.entities) > AUDIT_ENTITIES:  # the most an event names, each indexed
+        assert sum(1 for i in row(fast)[-1] if i[0] == "entity") == AUDIT_ENTITIES + len(record.patients)
 
 
 def test_several_searches_at_once_are_audited_by_one_event_naming_each_query_and_patient(cast):

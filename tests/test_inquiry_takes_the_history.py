@@ -188,6 +188,21 @@ def test_a_new_complaint_days_later_is_a_new_episode_keeping_what_belongs_to_the
     assert "medications" in picture.slots and "onset" not in picture.slots
 
 
+def test_a_general_symptom_mid_history_belongs_to_the_complaint_discussed(cast, scripted_model):
+    """"It still hurts" names only a general symptom: the sore throat's history goes on (it used to restart as a
+    new "general" episode, asking its questions from the start), while a specific new complaint starts its own."""
+    alice = cast["alice"]
+    first = new_turn(alice, "I have a sore throat")
+    run_turn(first.id, client_for(scripted_model))
+    second = new_turn(alice, "it still hurts")
+    run_turn(second.id, client_for(scripted_model))
+    assert (state(second).complaint, state(second).rounds) == ("sore_throat", state(first).rounds + 1)
+    assert state(second).episode_started_at == state(first).episode_started_at
+    third = new_turn(alice, "and now I have a headache")
+    run_turn(third.id, client_for(scripted_model))
+    assert (state(third).complaint, state(third).rounds) == ("headache", 0)
+
+
 def test_a_retried_turn_overwrites_its_own_state(cast):
     from agent.inquiry.picture import open_episode, save_state
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from agent.inquiry.complaints import BY_NAME, Complaint, chief_complaint
+from agent.inquiry.complaints import BY_NAME, GENERAL, Complaint, chief_complaint
 from agent.inquiry.slots import LANGUAGES, SLOTS
 from agent.models import InquiryState
 from agent.safety.normalize import clauses_as_written
@@ -78,6 +78,13 @@ def assess(turn: Turn, record_summary: str = "", previous: InquiryState | None =
     return complete(open_episode(turn, previous), record_summary)
 
 
+def continues(previous: Complaint | None, named: Complaint | None) -> bool:
+    """Whether a message carries on the episode of ``previous``: it names no complaint, the same one, or only a
+    general symptom ("it still hurts", "I feel tired too"), which belongs to the complaint being discussed rather
+    than starting a history of its own."""
+    return previous is not None and named in (None, GENERAL, previous)
+
+
 def open_episode(turn: Turn, previous: InquiryState | None = None) -> Picture:
     """The picture from the conversation alone (complaint, what the patient said, red flags); its phase as if the
     record held nothing. Filling slots from the record (``complete``) can only move it from inquiry to advice,
@@ -93,7 +100,7 @@ def open_episode(turn: Turn, previous: InquiryState | None = None) -> Picture:
     # The newest complaint mentioned is the one under discussion.
     new_complaint = next((c for c in (chief_complaint(r["text"]) for r in reversed(rows)) if c is not None), None)
     previous_complaint = BY_NAME.get(previous.complaint) if recent and previous.complaint else None
-    continuing = previous_complaint is not None and new_complaint in (None, previous_complaint)
+    continuing = continues(previous_complaint, new_complaint)
     if continuing:
         picture = Picture(previous_complaint, dict(previous.slots), previous.episode_started_at,
                           previous.rounds + (previous.phase == "inquiry"), previous.red_flag, turn.message_id)
@@ -116,6 +123,33 @@ def open_episode(turn: Turn, previous: InquiryState | None = None) -> Picture:
         picture.red_flag = picture.red_flag or row["triage_level"] in RED_FLAG_LEVELS
     _decide_phase(picture)
     return picture
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What ``open_episode`` will most likely decide for a turn, guessed from the message and the previous state
+    alone (no other message, no record): before the turn is claimed, it starts the evidence query's embedding."""
+
+    complaint_name: str
+    advises: bool
+
+
+def guess_ahead(text: str, red_flag: bool, previous: dict | None, now: datetime | None = None) -> Ahead:
+    """``open_episode``'s rules on the newest message. ``red_flag``: a patient message since the previous state was
+    triaged a red flag. ``previous``: the previous state's phase, complaint, missing, asked, rounds and created_at
+    (None: there is none). A continuing episode advises once it already did,
+    once the patient answers the last missing slots the agent asked about (an answer counts, even "I don't know"),
+    or once the rounds run out; a new one only without a complaint. A red flag advises at once. Slots the message
+    fills by itself are not guessed: such a turn is found to advise later, and embeds then."""
+    now = now or timezone.now()
+    named = chief_complaint(text)
+    recent = previous is not None and previous["created_at"] >= now - timedelta(hours=EPISODE_HOURS)
+    before = BY_NAME.get(previous["complaint"]) if recent and previous["complaint"] else None
+    if continues(before, named):
+        advises = (red_flag or previous["phase"] == "advice" or set(previous["missing"]) <= set(previous["asked"])
+                   or previous["rounds"] + (previous["phase"] == "inquiry") >= MAX_ROUNDS)
+        return Ahead(before.name, advises)
+    return Ahead(named.name if named else "", red_flag or named is None)
 
 
 def complete(picture: Picture, record_summary: str) -> Picture:

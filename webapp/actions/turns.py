@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
+from agent.models import AgentSwitch
 from webapp.actions.events import enqueue_turn, send_event, send_event_on_commit
-from webapp.actions.handover import agent_paused
 from webapp.chat.models import Author, Message, Turn, TurnStatus
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,12 @@ def do_claim_turn(turn_id: int) -> Turn | None:
         # them all. The turn and its conversation are locked (two turns of one conversation are claimed in turn);
         # the rest is only read.
         turn = (Turn.objects.select_for_update(of=("self", "conversation"))
-                .select_related("conversation__patient__patient_profile", "message").filter(id=turn_id).first())
+                .select_related("conversation__patient__patient_profile", "message").filter(id=turn_id)
+                .annotate(agent_paused=Exists(AgentSwitch.objects.filter(pk=1, paused=True))).first())
         if turn is None or turn.status in (TurnStatus.DONE, TurnStatus.FAILED):
             return None
         if turn.status == TurnStatus.PENDING and not turn.conversation.simulated and (
-                turn.conversation.taken_over_by_id or agent_paused()):
+                turn.conversation.taken_over_by_id or turn.agent_paused):
             _fail(turn, "the agent is paused here")  # queued before a takeover or the kill switch
             return None
         now = timezone.now()
@@ -53,12 +54,6 @@ def do_claim_turn(turn_id: int) -> Turn | None:
             raise TurnBusy(f"turn {turn_id} is running elsewhere")
         if turn.status == TurnStatus.PENDING and turn.next_attempt_at and turn.next_attempt_at > now:
             return None  # deferred; its own scheduled task or the reconciler will bring it back
-        other_running = (
-            Turn.objects.filter(conversation=turn.conversation, status=TurnStatus.RUNNING,
-                                heartbeat_at__gt=_stale_before()).exclude(id=turn.id).exists()
-        )
-        if other_running:
-            raise TurnBusy(f"conversation of turn {turn_id} has a turn running")
         restarted = bool(turn.partial_text) or turn.attempts > 0
         turn.status = TurnStatus.RUNNING
         turn.attempts += 1
@@ -66,18 +61,28 @@ def do_claim_turn(turn_id: int) -> Turn | None:
         turn.started_at = turn.started_at or now
         turn.heartbeat_at = now
         turn.claimed_by = f"{socket.gethostname()}:{os.getpid()}"
-        turn.save(update_fields=["status", "attempts", "partial_text", "started_at", "heartbeat_at", "claimed_by"])
+        # Claimed only if no other turn of the conversation is running, checked by the UPDATE itself: it runs after
+        # the conversation's lock is ours, so it sees a claim committed while we waited (one round trip, not two).
+        other_running = Turn.objects.filter(conversation_id=turn.conversation_id, status=TurnStatus.RUNNING,
+                                            heartbeat_at__gt=_stale_before()).exclude(id=turn.id)
+        claimed = Turn.objects.filter(id=turn.id).exclude(Exists(other_running)).update(
+            status=turn.status, attempts=turn.attempts, partial_text="", started_at=turn.started_at,
+            heartbeat_at=now, claimed_by=turn.claimed_by)
+        if not claimed:
+            raise TurnBusy(f"conversation of turn {turn_id} has a turn running")
         if restarted:
             # Tabs drop whatever they showed of an earlier attempt.
             send_event_on_commit(turn.conversation.group_name, {"type": "turn.restart", "turn": turn.id})
     return turn
 
 
-def record_turn_progress(turn: Turn, text: str, delta: str) -> None:
+def record_turn_progress(turn: Turn, text: str, delta: str, save: bool = True) -> None:
     """Save the streamed text so far, then tell the tabs. Saving first lets a tab that
-    joins mid-stream take the saved text and every delta after it without a gap."""
-    now = timezone.now()
-    Turn.objects.filter(id=turn.id, status=TurnStatus.RUNNING).update(partial_text=text, heartbeat_at=now)
+    joins mid-stream take the saved text and every delta after it without a gap. The last delta, sent just before
+    the reply is stored, is not saved (``save=False``): the stored reply is what a tab joining then reads."""
+    if save:
+        now = timezone.now()
+        Turn.objects.filter(id=turn.id, status=TurnStatus.RUNNING).update(partial_text=text, heartbeat_at=now)
     if delta:
         send_event(turn.conversation.group_name,
                    {"type": "turn.delta", "turn": turn.id, "offset": len(text) - len(delta), "text": delta})
