@@ -37,10 +37,18 @@ def test_reasoning_is_stored_apart_and_never_in_the_reply(cast, scripted_model):
 
 
 def test_completing_twice_stores_one_reply(cast):
+    """On PostgreSQL outside a transaction (as in a worker) the turn is closed and the reply stored by one statement;
+    the reply returned is the row stored."""
     turn = do_claim_turn(new_turn(cast["alice"]).id)
-    assert do_complete_turn(turn, "first", "") is not None
+    reply = do_complete_turn(turn, "first", "my reasoning")
     assert do_complete_turn(turn, "second", "") is None
     assert list(Message.objects.filter(author=Author.AGENT).values_list("text", flat=True)) == ["first"]
+    stored = Message.objects.get(pk=reply.pk)
+    assert (stored.author, stored.text, stored.reasoning, stored.turn_id, stored.conversation_id, stored.created_at,
+            stored.client_id, stored.triage_reasons) == (Author.AGENT, "first", "my reasoning", turn.id,
+                                                         turn.conversation_id, reply.created_at, "", [])
+    turn.refresh_from_db()
+    assert turn.status == TurnStatus.DONE and turn.finished_at and turn.partial_text == ""
 
 
 def test_an_unreachable_model_defers_the_turn_and_keeps_the_message(cast, scripted_model):
