@@ -233,7 +233,7 @@ def turn_phases(paths: list[str]) -> dict[str, float]:
             "worker_steps_p50_ms": {name: ms(at, 0.5) for name, at in steps.items()}}
 
 
-def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict[str, dict[str, str]]:
+def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict:
     """Each active turn from end to end, on the machine's wall clock (client and servers share it), for advice turns
     (they searched the evidence) and the others apart, as "p50/p95" ms: arrive = sent -> message stored, web ->
     turn row enqueued, handover -> claimed, worker -> reply stored, deliver -> the client has it."""
@@ -242,6 +242,7 @@ def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict[str, di
 
     by_message = {r["message_id"]: r for r in results}
     phases: dict[str, dict[str, list[float]]] = {"advice": {}, "other": {}}
+    rows = []
     turns = Turn.objects.filter(status="done", message_id__in=list(by_message)).select_related("message", "reply")
     steps = dict(Trajectory.objects.filter(turn__in=turns).values_list("turn_id", "steps"))
     for turn in turns:
@@ -250,16 +251,23 @@ def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict[str, di
         marks = [r["sent_wall"], turn.message.created_at.timestamp(), turn.enqueued_at.timestamp(),
                  turn.started_at.timestamp(), turn.reply.created_at.timestamp(), r["done_wall"]]
         kind = phases["advice" if turn.message_id in waits else "other"]
-        for name, start, end in zip(("arrive", "web", "handover", "worker", "deliver"), marks, marks[1:], strict=False):
-            kind.setdefault(name, []).append(end - start)
+        spans = dict(zip(("arrive", "web", "handover", "worker", "deliver"),
+                         [round((end - start) * 1000, 1) for start, end in zip(marks, marks[1:], strict=False)],
+                         strict=True))
+        for name, span in spans.items():
+            kind.setdefault(name, []).append(span / 1000)
+        rows.append({"turn_ms": round(r["turn"] * 1000, 1), "advice": turn.message_id in waits, "sent": r["sent_wall"],
+                     **spans, "steps": {s["kind"] + (f":{s['tool']}" if s.get("tool") else ""): s["at"]
+                                        for s in reversed(turn.trajectory_steps)}})  # each step's first moment
         seen: set[str] = set()
         for step in turn.trajectory_steps:  # the moment the worker reached each step (first occurrence)
             name = "@" + step["kind"] + (f":{step.get('tool')}" if step.get("tool") else "")
             if name not in seen:
                 seen.add(name)
                 kind.setdefault(name, []).append(step["at"])
-    return {kind: {name: f"{pct(v, 0.5) * 1000:.1f}/{pct(v, 0.95) * 1000:.1f}" for name, v in values.items()}
-            for kind, values in phases.items()}
+    summary = {kind: {name: f"{pct(v, 0.5) * 1000:.1f}/{pct(v, 0.95) * 1000:.1f}" for name, v in values.items()}
+               for kind, values in phases.items()}
+    return summary | {"slowest": sorted(rows, key=lambda row: -row["turn_ms"])[:15]}
 
 
 def embedding_waits(message_ids: list[int]) -> dict[int, float]:
@@ -367,6 +375,7 @@ def main() -> None:
     }
     for key, value in report.items():
         print(f"{key:24} {value}")
+    report["slowest_turns"] = by_kind["slowest"]  # in the JSON only: the tail, phase by phase
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     name = "instant" if args.backend == "instant" else f"cpu-model-{args.model}"

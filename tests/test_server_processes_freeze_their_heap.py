@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT = """
 import gc, json, sys
 local = sys.modules.get("agent.evidence.index_local")
+grounding = sys.modules.get("agent.evidence.grounding")
 print(json.dumps({"frozen": gc.get_freeze_count(), "walked": len(gc.get_objects()),
-                  "harness": "agent.turn" in sys.modules, "evidence": len(local._matrices) if local else 0}))
+                  "harness": "agent.turn" in sys.modules, "evidence": len(local._matrices) if local else 0,
+                  "lexicon": grounding.lexicon.cache_info().currsize if grounding else 0}))
 """
 
 
@@ -41,5 +43,6 @@ def test_a_worker_pool_process_loads_the_harness_then_freezes(evidence_corpus):
                       "worker_process_init.send(sender=None)\n")  # as Celery does in each new pool process
     assert heap["harness"], "the harness should be loaded before the freeze, not on the first turn"
     assert heap["evidence"] == 1, "the evidence index's vectors should be loaded before the first turn"
+    assert heap["lexicon"] == 1, "the grounding check's lexicon should be built before the first reply"
     assert heap["frozen"] > 100_000
     assert heap["walked"] < heap["frozen"] / 10
