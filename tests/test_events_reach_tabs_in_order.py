@@ -10,6 +10,7 @@ import uuid
 import pytest
 from channels.layers import get_channel_layer
 
+from tests.support.chat_client import run_async
 from webapp.actions.events import send_event
 
 pytestmark = [pytest.mark.sqlite_pass]
@@ -33,6 +34,6 @@ def test_deltas_not_waited_for_still_arrive_before_the_reply():
         await layer.group_discard(group, channel)
         return received
 
-    events = asyncio.run(scenario())
+    events = run_async(scenario())  # in a thread of its own: a browser test may hold a loop in this one
     assert [e["n"] for e in events] == list(range(41))
     assert events[-1]["type"] == "message"
