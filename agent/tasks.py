@@ -74,5 +74,5 @@ def build_model_client(**_) -> None:
 
     default_client()
     search.warm_up()
-    grounding.warm_up()  # the claim check's lexicon: 0.3 s of the first reply each process streamed, before
+    grounding.warm_up()
     freeze_startup_heap()  # full collections would walk ~230,000 startup objects: ~100 ms pauses mid-turn

@@ -200,6 +200,14 @@ async def drive(base: str, active: list, idle: list, messages: int, interval: fl
             "loop_lag_p95_ms": round(pct(lags, 0.95) * 1000, 2)}
 
 
+def first_moments(steps: list[dict]) -> dict[str, float]:
+    """When the worker first reached each kind of trajectory step (seconds after the claim), tool calls by tool."""
+    moments: dict[str, float] = {}
+    for step in steps:
+        moments.setdefault(step["kind"] + (f":{step['tool']}" if step.get("tool") else ""), step["at"])
+    return moments
+
+
 def turn_phases(paths: list[str]) -> dict[str, float]:
     """Where the active patients' turns spend their time, from the database's own timestamps (p50/p95, ms):
     queued = message stored -> turn claimed by a worker, split at the turn row's creation into the web
@@ -220,12 +228,8 @@ def turn_phases(paths: list[str]) -> dict[str, float]:
         handover.append((turn.started_at - turn.enqueued_at).total_seconds())
         worker.append((turn.reply.created_at - turn.started_at).total_seconds())
     for trajectory in Trajectory.objects.filter(turn__in=turns).only("steps"):
-        seen: set[str] = set()
-        for step in trajectory.steps:
-            name = step["kind"] + (f":{step.get('tool')}" if step.get("tool") else "")
-            if name not in seen:  # each step's first occurrence: when the turn reached it
-                seen.add(name)
-                steps.setdefault(name, []).append(step["at"])
+        for name, at in first_moments(trajectory.steps).items():
+            steps.setdefault(name, []).append(at)
     ms = lambda values, q: round(pct(values, q) * 1000, 1)  # noqa: E731
     return {"queued_p50_ms": ms(queued, 0.5), "queued_p95_ms": ms(queued, 0.95),
             "queued_web_p50_ms": ms(web, 0.5), "queued_handover_p50_ms": ms(handover, 0.5),
@@ -246,7 +250,7 @@ def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict:
     turns = Turn.objects.filter(status="done", message_id__in=list(by_message)).select_related("message", "reply")
     steps = dict(Trajectory.objects.filter(turn__in=turns).values_list("turn_id", "steps"))
     for turn in turns:
-        turn.trajectory_steps = steps.get(turn.id, [])
+        moments = first_moments(steps.get(turn.id, []))
         r = by_message[turn.message_id]
         marks = [r["sent_wall"], turn.message.created_at.timestamp(), turn.enqueued_at.timestamp(),
                  turn.started_at.timestamp(), turn.reply.created_at.timestamp(), r["done_wall"]]
@@ -257,14 +261,9 @@ def phases_by_kind(results: list[dict], waits: dict[int, float]) -> dict:
         for name, span in spans.items():
             kind.setdefault(name, []).append(span / 1000)
         rows.append({"turn_ms": round(r["turn"] * 1000, 1), "advice": turn.message_id in waits, "sent": r["sent_wall"],
-                     **spans, "steps": {s["kind"] + (f":{s['tool']}" if s.get("tool") else ""): s["at"]
-                                        for s in reversed(turn.trajectory_steps)}})  # each step's first moment
-        seen: set[str] = set()
-        for step in turn.trajectory_steps:  # the moment the worker reached each step (first occurrence)
-            name = "@" + step["kind"] + (f":{step.get('tool')}" if step.get("tool") else "")
-            if name not in seen:
-                seen.add(name)
-                kind.setdefault(name, []).append(step["at"])
+                     **spans, "steps": moments})
+        for name, at in moments.items():
+            kind.setdefault("@" + name, []).append(at)
     summary = {kind: {name: f"{pct(v, 0.5) * 1000:.1f}/{pct(v, 0.95) * 1000:.1f}" for name, v in values.items()}
                for kind, values in phases.items()}
     return summary | {"slowest": sorted(rows, key=lambda row: -row["turn_ms"])[:15]}

@@ -113,27 +113,26 @@ def insert_new_version(resource: dict, method: str, index: Callable[[dict], list
     moment = now()
     fields, rows = _version_fields(resource, 1, moment, index)
     stored = {"resource_type": resource["resourceType"], "fhir_id": resource["id"], **fields}
-    version = {"version_id": 1, "last_updated": moment, "method": method, "content": fields["content"],
-               "released": fields["released"]}
+    version = {"version_id": 1, "last_updated": moment, "method": method}  # content and released: the row's
     index_rows = [{"param": code, **row} for code, row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql, params = _insert_sql(stored, version, index_rows)
-            cursor.execute(sql, params)
+            cursor.execute(*_insert_sql(stored, version, index_rows))
             return
         with transaction.atomic():
             names, params = _columns(StoredResource, stored)
             cursor.execute(f"INSERT INTO {StoredResource._meta.db_table} ({', '.join(names)}) "
                            f"VALUES ({', '.join(['%s'] * len(names))}) RETURNING id", params)
             resource_id = cursor.fetchone()[0]
-            names, params = _columns(ResourceVersion, {"resource_id": resource_id, **version})
-            cursor.execute(f"INSERT INTO {ResourceVersion._meta.db_table} ({', '.join(names)}) "
-                           f"VALUES ({', '.join(['%s'] * len(names))})", params)
+            names, params = _columns(ResourceVersion, {**version, "content": fields["content"],
+                                                       "released": fields["released"]})
+            cursor.execute(f"INSERT INTO {ResourceVersion._meta.db_table} (resource_id, {', '.join(names)}) "
+                           f"VALUES (%s, {', '.join(['%s'] * len(names))})", [resource_id, *params])
+            row_sql = f"({', '.join(['%s'] * (len(_INDEX_COLUMNS) + 1))})"
             for start in range(0, len(index_rows), BULK_BATCH):
                 part = index_rows[start:start + BULK_BATCH]
-                names = _INDEX_COLUMNS
-                cursor.execute(f"INSERT INTO {SearchIndex._meta.db_table} (resource_id, {', '.join(names)}) VALUES "
-                               + ", ".join([f"({', '.join(['%s'] * (len(names) + 1))})"] * len(part)),
+                cursor.execute(f"INSERT INTO {SearchIndex._meta.db_table} (resource_id, {', '.join(_INDEX_COLUMNS)}) "
+                               f"VALUES {', '.join([row_sql] * len(part))}",
                                [v for row in part for v in [resource_id, *_index_values(row)]])
 
 
@@ -143,10 +142,9 @@ _PG_TYPES = {"CharField": "varchar", "DateTimeField": "timestamptz", "FloatField
 
 def _columns(model, values: dict) -> tuple[list[str], list]:
     """Column names and values adapted by the model's fields, as the ORM would send them."""
-    fields = [model._meta.get_field(name.removesuffix("_id") if name == "resource_id" else name) for name in values]
-    return ([f.column for f in fields],
-            [f.get_db_prep_save(v, connection) if f.name != "resource" else v for f, v in zip(fields, values.values(),
-                                                                                           strict=True)])
+    fields = [model._meta.get_field(name) for name in values]
+    return [f.column for f in fields], [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(),
+                                                                                         strict=True)]
 
 
 def _index_values(row: dict) -> list:
@@ -157,7 +155,6 @@ def _insert_sql(stored: dict, version: dict, index_rows: list[dict]) -> tuple[st
     """PostgreSQL: the resource row, its version (sharing the row's encoded content) and its index rows (one array
     per column, unnested) in one INSERT with two CTEs."""
     stored_names, stored_params = _columns(StoredResource, stored)
-    version = {k: v for k, v in version.items() if k not in ("content", "released")}
     version_names, version_params = _columns(ResourceVersion, version)
     sql = (f"WITH s AS (INSERT INTO {StoredResource._meta.db_table} ({', '.join(stored_names)}) "
            f"VALUES ({', '.join(['%s'] * len(stored_names))}) RETURNING id, content, released), "

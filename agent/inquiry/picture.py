@@ -137,10 +137,10 @@ class Ahead:
 def guess_ahead(text: str, red_flag: bool, previous: dict | None, now: datetime | None = None) -> Ahead:
     """``open_episode``'s rules on the newest message. ``red_flag``: a patient message since the previous state was
     triaged a red flag. ``previous``: the previous state's phase, complaint, missing, asked, rounds and created_at
-    (None: there is none). A continuing episode advises once it already did,
-    once the patient answers the last missing slots the agent asked about (an answer counts, even "I don't know"),
-    or once the rounds run out; a new one only without a complaint. A red flag advises at once. Slots the message
-    fills by itself are not guessed: such a turn is found to advise later, and embeds then."""
+    (None: there is none). A continuing episode advises once it already did, once the patient answers the last
+    missing slots the agent asked about (an answer counts, even "I don't know"), or once the rounds run out; a new
+    one only without a complaint. A red flag advises at once. Slots the message fills by itself are not guessed:
+    such a turn is found to advise later, and embeds then."""
     now = now or timezone.now()
     named = chief_complaint(text)
     recent = previous is not None and previous["created_at"] >= now - timedelta(hours=EPISODE_HOURS)
